@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+
+namespace Halfway.Native;
+
+/// <summary>The libc calls the lab needs; every P/Invoke of the project lives in this folder.</summary>
+internal static partial class Libc
+{
+    public const int CLONE_NEWNET = 0x40000000;
+    public const int O_RDWR = 2;
+    public const int O_RDONLY = 0;
+    public const int O_NONBLOCK = 0x800;
+    public const int O_CLOEXEC = 0x80000;
+    public const short POLLIN = 1;
+    public const int EAGAIN = 11;
+    public const int EINTR = 4;
+    public const int EPERM = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int unshare(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setns(int fd, int nstype);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial nint read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial nint write(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int ioctl(int fd, nuint request, void* arg);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int ppoll(PollFd* fds, nuint count, TimeSpec* timeout, void* sigmask);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int bind(int fd, void* address, int length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial nint sendto(int fd, byte* buffer, nint length, int flags, void* address, int addressLength);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial nint recv(int fd, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int setsockopt(int fd, int level, int name, void* value, int length);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial uint if_nametoindex(string name);
+
+    [LibraryImport("libc")]
+    public static partial int getpid();
+
+    [LibraryImport("libc")]
+    public static partial uint geteuid();
+
+    [LibraryImport("libc", EntryPoint = "syscall")]
+    public static partial long syscall0(long number);
+
+    private const long SYS_gettid = 186; // x86_64
+
+    public static int GetThreadId() => (int)syscall0(SYS_gettid);
+
+    public static int LastError => Marshal.GetLastPInvokeError();
+
+    public static string Describe(int errno) => $"{Errno.Name(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})";
+}

@@ -1,0 +1,74 @@
+using System.Buffers.Binary;
+
+namespace Halfway.Wire;
+
+/// <summary>The headers of one TCP segment in an IP packet, parsed without allocating.</summary>
+public readonly record struct TcpSegment(
+    IpEndpoint Source,
+    IpEndpoint Destination,
+    uint Sequence,
+    uint Acknowledgment,
+    TcpFlags Flags,
+    ushort Window,
+    int PayloadLength)
+{
+    public bool Has(TcpFlags flag) => (Flags & flag) == flag;
+
+    /// <summary>Sequence space the segment occupies: payload plus one for SYN and for FIN.</summary>
+    public uint SequenceLength => (uint)PayloadLength + (Has(TcpFlags.Syn) ? 1u : 0u) + (Has(TcpFlags.Fin) ? 1u : 0u);
+
+    /// <summary>Parses an IPv4 or IPv6 packet that starts at <paramref name="packet"/>[0]. False if it is not TCP or is cut short.</summary>
+    public static bool TryParseIp(ReadOnlySpan<byte> packet, out TcpSegment segment)
+    {
+        segment = default;
+        if (packet.Length < 1)
+            return false;
+        int version = packet[0] >> 4;
+        if (version == 4)
+        {
+            if (packet.Length < 20)
+                return false;
+            int headerLength = (packet[0] & 0x0f) * 4;
+            int totalLength = BinaryPrimitives.ReadUInt16BigEndian(packet[2..]);
+            if (packet[9] != 6 || headerLength < 20 || totalLength < headerLength)
+                return false;
+            // A fragment other than the first has no TCP header.
+            if ((BinaryPrimitives.ReadUInt16BigEndian(packet[6..]) & 0x1fff) != 0)
+                return false;
+            int ipPayload = Math.Min(totalLength, packet.Length) - headerLength;
+            if (ipPayload < 20)
+                return false;
+            return TryParseTcp(packet.Slice(headerLength, ipPayload), totalLength - headerLength,
+                IpEndpoint.FromV4(packet.Slice(12, 4), 0), IpEndpoint.FromV4(packet.Slice(16, 4), 0), out segment);
+        }
+        if (version == 6)
+        {
+            if (packet.Length < 40 || packet[6] != 6)
+                return false; // extension headers before TCP are not followed
+            int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(packet[4..]);
+            int available = Math.Min(payloadLength, packet.Length - 40);
+            if (available < 20)
+                return false;
+            return TryParseTcp(packet.Slice(40, available), payloadLength,
+                IpEndpoint.FromV6(packet.Slice(8, 16), 0), IpEndpoint.FromV6(packet.Slice(24, 16), 0), out segment);
+        }
+        return false;
+    }
+
+    private static bool TryParseTcp(ReadOnlySpan<byte> tcp, int claimedLength, IpEndpoint source, IpEndpoint destination, out TcpSegment segment)
+    {
+        segment = default;
+        int dataOffset = (tcp[12] >> 4) * 4;
+        if (dataOffset < 20 || dataOffset > claimedLength)
+            return false;
+        segment = new TcpSegment(
+            source with { Port = BinaryPrimitives.ReadUInt16BigEndian(tcp) },
+            destination with { Port = BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]) },
+            BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]),
+            BinaryPrimitives.ReadUInt32BigEndian(tcp[8..]),
+            (TcpFlags)tcp[13],
+            BinaryPrimitives.ReadUInt16BigEndian(tcp[14..]),
+            claimedLength - dataOffset);
+        return true;
+    }
+}
