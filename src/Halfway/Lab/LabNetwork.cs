@@ -17,12 +17,12 @@ public enum Topology
 /// addresses come from 198.18.0.0/15, the range reserved for benchmarking (RFC 2544), and exist only
 /// inside its namespaces. Disposing it ends every host.
 /// </summary>
-public sealed class Lab : IDisposable
+public sealed class LabNetwork : IDisposable
 {
     public static readonly IPAddress PairClientAddress = IPAddress.Parse("198.18.0.1");
     public static readonly IPAddress PairServerAddress = IPAddress.Parse("198.18.0.2");
 
-    private Lab(string name, Topology topology, LabClock clock, LabHost client, LabHost server, TunLink? link, IPAddress serverAddress)
+    private LabNetwork(string name, Topology topology, LabClock clock, LabHost client, LabHost server, TunLink? link, IPAddress serverAddress)
     {
         Name = name;
         Topology = topology;
@@ -43,17 +43,17 @@ public sealed class Lab : IDisposable
 
     public IEnumerable<LabHost> Hosts => ReferenceEquals(Client, Server) ? [Server] : [Client, Server];
 
-    public static Lab CreateSingle(string name, LabClock? clock = null)
+    public static LabNetwork CreateSingle(string name, LabClock? clock = null)
     {
         var host = LabHost.Create($"{name}/host");
-        return new Lab(name, Topology.Single, clock ?? new LabClock(), host, host, null, IPAddress.Loopback);
+        return new LabNetwork(name, Topology.Single, clock ?? new LabClock(), host, host, null, IPAddress.Loopback);
     }
 
     /// <summary>
     /// Creates both hosts and the link. <paramref name="configureHosts"/> runs before the link starts,
     /// so kernel settings are in force before the first packet.
     /// </summary>
-    public static Lab CreatePair(string name, LinkOptions link, Action<LinkPacket>? observer = null,
+    public static LabNetwork CreatePair(string name, LinkOptions link, Action<LinkPacket>? observer = null,
         Action<LabHost, LabHost>? configureHosts = null, LabClock? clock = null)
     {
         clock ??= new LabClock();
@@ -64,7 +64,7 @@ public sealed class Lab : IDisposable
             server = LabHost.Create($"{name}/server");
             configureHosts?.Invoke(client, server);
             var tun = TunLink.Connect(client, PairClientAddress, server, PairServerAddress, link, clock, observer);
-            return new Lab(name, Topology.Pair, clock, client, server, tun, PairServerAddress);
+            return new LabNetwork(name, Topology.Pair, clock, client, server, tun, PairServerAddress);
         }
         catch
         {
