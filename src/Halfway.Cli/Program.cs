@@ -1,1 +1,15 @@
-return 0;
+using System.CommandLine;
+using Halfway.Cli.Commands;
+
+namespace Halfway.Cli;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("halfway: reproduce, observe and explain half-established TCP connections (connect() returned, accept() did not)");
+        // One line per command; each command lives in its own file under Commands/.
+        root.Subcommands.Add(ScenariosCommand.Create());
+        return await CommandRunner.InvokeAsync(root, args);
+    }
+}
