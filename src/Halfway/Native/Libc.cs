@@ -75,6 +75,36 @@ internal static partial class Libc
     [LibraryImport("libc")]
     public static partial int getpid();
 
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    public const int RLIMIT_NOFILE = 7;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int getrlimit(int resource, RLimit* limit);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int setrlimit(int resource, RLimit* limit);
+
+    /// <summary>Raises the soft fd limit to the hard one (allowed without privileges) and returns it.</summary>
+    public static unsafe ulong RaiseFileLimit()
+    {
+        RLimit limit;
+        if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+            return 1024;
+        if (limit.Current < limit.Maximum)
+        {
+            var raised = new RLimit { Current = limit.Maximum, Maximum = limit.Maximum };
+            if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+                return raised.Current;
+        }
+        return limit.Current;
+    }
+
     [LibraryImport("libc")]
     public static partial uint geteuid();
 

@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Globalization;
+using Halfway.Capture;
+using Halfway.Reports;
+using Halfway.Runs;
+using Halfway.Scenarios;
+
+namespace Halfway.Cli.Commands;
+
+/// <summary>`halfway run SCENARIO...`: runs scenarios concurrently, each in a lab of its own, and reports what happened.</summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var scenarios = new Argument<string[]>("scenario")
+        {
+            Description = "Built-in scenario names (`halfway scenarios`), the group `seed`, or scenario files (YAML)",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var json = new Option<bool>("--json") { Description = "Print the report (the same as report.json) on stdout instead of the text report" };
+        var output = new Option<string>("--output", "-o") { Description = "Folder under which the run folder is made", DefaultValueFactory = _ => "halfway-runs" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress lines" };
+        var command = new Command("run", "Build a private lab, run the scenarios, and report every connection's steps, the server's accepts and the kernel's counters")
+        {
+            scenarios, json, output, quiet,
+        };
+        command.SetAction(CommandRunner.Guard(async (parse, token) =>
+        {
+            var list = ScenarioCatalog.Resolve(parse.GetValue(scenarios)!);
+            ScenarioRunner.Preflight(list);
+            var progress = new ProgressPrinter(list, parse.GetValue(quiet));
+            var runs = await Task.WhenAll(list.Select(s => Task.Run(() => ScenarioRunner.RunAsync(s, progress.Report, token), token)));
+            progress.Done();
+
+            string name = list.Count == 1 ? list[0].Name : string.Join("+", parse.GetValue(scenarios)!.Select(Path.GetFileNameWithoutExtension));
+            if (name.Length > 60) name = name[..60];
+            string folder = Path.Combine(parse.GetValue(output)!, $"{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{name}");
+            Directory.CreateDirectory(folder);
+            var captures = runs.Select(run => WriteCapture(run, folder)).ToList();
+            var analyses = runs.Select(ScenarioAnalysis.Analyze).ToList();
+            var report = ReportBuilder.Build(runs, analyses, folder, captures);
+            string reportJson = report.ToJson();
+            await File.WriteAllTextAsync(Path.Combine(folder, "report.json"), reportJson, token);
+            Console.WriteLine(parse.GetValue(json) ? reportJson : TextReport.Render(report));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static string? WriteCapture(ScenarioRun run, string folder)
+    {
+        if (run.Scenario.Topology != Lab.Topology.Pair)
+            return null;
+        string file = $"{run.Scenario.Name}.pcap";
+        using var stream = File.Create(Path.Combine(folder, file));
+        using var writer = new PcapWriter(stream);
+        long start = run.StartedAt.ToUnixTimeMilliseconds() * 1000;
+        foreach (var packet in run.Packets)
+            writer.Write(start + packet.SeenAtMicroseconds, packet.Bytes, packet.Length);
+        return file;
+    }
+
+    /// <summary>Live progress on stderr: one rewritten line on a terminal, a plain line every 5 s otherwise.</summary>
+    private sealed class ProgressPrinter(IReadOnlyList<Scenario> scenarios, bool quiet)
+    {
+        private readonly Dictionary<string, RunProgress> _latest = new();
+        private readonly bool _terminal = !Console.IsErrorRedirected;
+        private DateTime _lastPlain = DateTime.MinValue;
+
+        public void Report(RunProgress progress)
+        {
+            if (quiet)
+                return;
+            lock (_latest)
+            {
+                _latest[progress.Scenario] = progress;
+                string line = string.Join(" | ", scenarios.Where(s => _latest.ContainsKey(s.Name)).Select(s =>
+                {
+                    var p = _latest[s.Name];
+                    return $"{p.Scenario} {p.ElapsedMs / 1000:0}s/{p.BoundMs / 1000:0}s connected {p.Connected}/{p.Total} accepted {p.Accepted} done {p.Finished}";
+                }));
+                if (_terminal)
+                {
+                    int width = Math.Max(40, Console.WindowWidth - 1);
+                    Console.Error.Write("\r" + (line.Length > width ? line[..width] : line.PadRight(width)));
+                }
+                else if (DateTime.UtcNow - _lastPlain > TimeSpan.FromSeconds(5))
+                {
+                    _lastPlain = DateTime.UtcNow;
+                    Console.Error.WriteLine(line);
+                }
+            }
+        }
+
+        public void Done()
+        {
+            if (!quiet && _terminal && _latest.Count > 0)
+                Console.Error.WriteLine();
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Runtime.InteropServices;
+using Halfway.Runs;
+using Halfway.Traffic;
+
+namespace Halfway.Reports;
+
+/// <summary>Turns what a run measured into the report: every figure comes from the run, nothing else.</summary>
+public static class ReportBuilder
+{
+    /// <summary>Counters printed in the console table, in this order (nstat names).</summary>
+    public static readonly string[] HeadlineCounters =
+    [
+        "TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtSyncookiesSent", "TcpExtSyncookiesRecv", "TcpExtSyncookiesFailed",
+        "TcpExtTCPReqQFullDrop", "TcpExtTCPReqQFullDoCookies", "TcpExtEmbryonicRsts", "TcpOutRsts", "TcpExtTCPSynRetrans",
+        "TcpExtTCPTimeouts", "TcpRetransSegs", "TcpExtTCPAbortOnData", "TcpExtTCPAbortOnTimeout", "TcpExtTCPDeferAcceptDrop",
+    ];
+
+    public static RunReport Build(IReadOnlyList<ScenarioRun> runs, IReadOnlyList<ScenarioAnalysis> analyses, string runFolder, IReadOnlyList<string?> captures) => new()
+    {
+        StartedAt = runs.Count > 0 ? runs.Min(r => r.StartedAt).ToString("O") : DateTimeOffset.UtcNow.ToString("O"),
+        Kernel = KernelRelease(),
+        RunFolder = runFolder,
+        Scenarios = runs.Select((run, i) => BuildScenario(run, analyses[i], captures[i])).ToList(),
+    };
+
+    private static ScenarioReport BuildScenario(ScenarioRun run, ScenarioAnalysis analysis, string? capture)
+    {
+        var scenario = run.Scenario;
+        var accepts = run.ServerEvents.Where(e => e.Kind == "accepted").ToList();
+        var acceptedAt = accepts.GroupBy(e => e.Client).ToDictionary(g => g.Key, g => g.Min(e => e.AtMs));
+        var serverCounters = run.Counters.GetValueOrDefault("server") ?? run.Counters.GetValueOrDefault("host") ?? new();
+        return new ScenarioReport
+        {
+            Name = scenario.Name,
+            Variant = scenario.Variant,
+            Description = scenario.Description,
+            Source = scenario.Source,
+            Topology = scenario.Topology.ToString().ToLowerInvariant(),
+            Server = run.ServerAddress,
+            DurationMs = Math.Round(run.DurationMs, 1),
+            ReachedDurationBound = run.ReachedBound,
+            AcceptPolicy = scenario.Server.Accept.ToString(),
+            Backlog = scenario.Server.Backlog,
+            Settings = run.Settings,
+            SettingsChanged = run.Changed.Select(c => new ChangedSettingReport(c.Host, c.Name, c.Default, c.Value)).ToList(),
+            Counters = NonZero(serverCounters),
+            CountersByHost = run.Counters.ToDictionary(kv => kv.Key, kv => NonZero(kv.Value)),
+            Link = scenario.Topology == Lab.Topology.Pair
+                ? new LinkReport(scenario.Link.ClientToServer.Delay.TotalMilliseconds, scenario.Link.ServerToClient.Delay.TotalMilliseconds,
+                    scenario.Link.ClientToServer.Loss, run.LinkPacketsSeen, run.LinkPacketsDropped, scenario.Link.DropRules.Select(r => r.Name).ToList())
+                : null,
+            ServerSide = new ServerReport(
+                accepts.Count,
+                accepts.Count > 0 ? Math.Round(accepts.Min(e => e.AtMs), 1) : null,
+                accepts.Count > 0 ? Math.Round(accepts.Max(e => e.AtMs), 1) : null,
+                run.ServerEvents.Count(e => e.Kind == "received"),
+                run.ServerEvents.Count(e => e.Kind == "replied"),
+                run.ServerEvents.Count(e => e.Kind == "reset"),
+                run.ListenerSamples.Count > 0 ? run.ListenerSamples.Max(s => s.AcceptQueue) : null,
+                run.ListenerSamples.Count > 0 ? run.ListenerSamples[^1].AcceptQueueLimit : null,
+                run.ListenerSamples.Count > 0 ? run.ListenerSamples.Max(s => s.SynRecv) : null,
+                run.ServerTableObserved),
+            StepSummary = Summarize(run.Connections),
+            Fates = new SortedDictionary<string, int>(analysis.Connections.GroupBy(c => c.Fate).ToDictionary(g => g.Key, g => g.Count()), StringComparer.Ordinal),
+            Explanations = analysis.Explanations,
+            Answers = analysis.Answers,
+            Notes = scenario.Notes.ToList(),
+            Warnings = run.Warnings.ToList(),
+            Capture = capture,
+            Connections = run.Connections.Select(c =>
+            {
+                var verdict = analysis.ForConnection(c);
+                return new ConnectionReport
+                {
+                    Id = c.Id,
+                    Client = c.Local?.ToString(),
+                    Server = c.Server.ToString(),
+                    ConnectedAtMs = Round(c.ConnectedAtMs),
+                    AcceptedAtMs = c.Local is { } local && acceptedAt.TryGetValue(local, out var at) ? Math.Round(at, 3) : null,
+                    Steps = c.Steps.Select(s => new StepReport(s.Step, s.Result, s.Errno, Math.Round(s.AtMs, 3), Math.Round(s.DurationMs, 3), s.Detail,
+                        s.Info is { } info ? new TcpInfoReport(info.State, info.Retransmits, info.Probes, info.Backoff, info.RtoMicroseconds / 1000.0,
+                            info.Unacked, info.RttMicroseconds / 1000.0, info.TotalRetransmissions) : null)).ToList(),
+                    Fate = verdict.Fate,
+                    HalfEstablished = verdict.HalfEstablished,
+                    Kind = verdict.Kind,
+                    Evidence = verdict.Evidence,
+                    Timeline = verdict.Timeline,
+                };
+            }).ToList(),
+        };
+    }
+
+    public static List<StepSummary> Summarize(IReadOnlyList<ClientConnection> connections) =>
+        connections.SelectMany(c => c.Steps)
+            .GroupBy(s => (s.Index, s.Step, s.Result, s.Errno))
+            .OrderBy(g => g.Key.Index).ThenByDescending(g => g.Count())
+            .Select(g => new StepSummary(g.Key.Index, g.Key.Step, g.Key.Result, g.Key.Errno, g.Count(),
+                Math.Round(g.Min(s => s.AtMs), 1), Math.Round(g.Max(s => s.AtMs), 1)))
+            .ToList();
+
+    private static double? Round(double? value) => value is { } v ? Math.Round(v, 3) : null;
+
+    private static SortedDictionary<string, long> NonZero(Dictionary<string, long> counters) =>
+        new(counters.Where(kv => kv.Value != 0).ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
+
+    private static string KernelRelease()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        }
+        catch (IOException)
+        {
+            return RuntimeInformation.OSDescription;
+        }
+    }
+}

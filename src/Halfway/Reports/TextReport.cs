@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text;
+
+namespace Halfway.Reports;
+
+/// <summary>The console view of a run's report: per scenario, what was set, what each step gave, what the server and the kernel did.</summary>
+public static class TextReport
+{
+    public static string Render(RunReport report)
+    {
+        var text = new StringBuilder();
+        foreach (var scenario in report.Scenarios)
+            RenderScenario(text, scenario);
+        text.AppendLine($"run folder: {report.RunFolder} (report.json{(report.Scenarios.Any(s => s.Capture is not null) ? ", captures *.pcap" : "")})");
+        return text.ToString();
+    }
+
+    private static void RenderScenario(StringBuilder text, ScenarioReport s)
+    {
+        int connected = s.Connections.Count(c => c.ConnectedAtMs is not null);
+        text.AppendLine($"== {s.Name} ({s.Variant}) - {s.Connections.Count} connections to {s.Server}, {Seconds(s.DurationMs)}{(s.ReachedDurationBound ? " (stopped at the duration bound)" : "")}");
+        if (s.Description.Length > 0)
+            text.AppendLine($"   {s.Description}");
+        text.AppendLine($"   server: backlog {s.Backlog}, {s.AcceptPolicy}" + (s.Link is { } link
+            ? $"; link: {link.DelayClientToServerMs:0.###} ms / {link.DelayServerToClientMs:0.###} ms one way, {link.PacketsSeen} packets, {link.PacketsDropped} dropped by the link"
+            : "; single host (loopback)"));
+        if (s.SettingsChanged.Count > 0)
+        {
+            text.AppendLine("   settings changed from this kernel's defaults:");
+            foreach (var c in s.SettingsChanged)
+                text.AppendLine($"     {c.Host}: {c.Name} = {c.Value} (default {c.Default})");
+        }
+        else
+            text.AppendLine("   kernel settings: this kernel's defaults");
+        foreach (var note in s.Notes)
+            text.AppendLine($"   note: {note}");
+        foreach (var warning in s.Warnings)
+            text.AppendLine($"   warning: {warning}");
+        text.AppendLine();
+
+        var rows = new List<string[]> { new[] { "step", "result", "errno", "count", "first", "last" } };
+        foreach (var step in s.StepSummary)
+            rows.Add([$"{step.Index + 1}. {step.Step}", step.Result, step.Errno ?? "-", step.Count.ToString(CultureInfo.InvariantCulture), Plus(step.FirstMs), Plus(step.LastMs)]);
+        Table(text, rows);
+        text.AppendLine();
+
+        var server = s.ServerSide;
+        text.AppendLine($"   client: {connected} of {s.Connections.Count} connect() calls returned success");
+        text.AppendLine($"   server application: accepted {server.Accepted} of {s.Connections.Count}" +
+            (server.FirstAcceptMs is { } first ? $" (first {Plus(first)}, last {Plus(server.LastAcceptMs ?? first)})" : "") +
+            $"; {server.MessagesReceived} messages received, {server.RepliesSent} replies sent, {server.Resets} resets seen");
+        if (server.SocketTableObserved && server.AcceptQueueLimit is { } limit)
+            text.AppendLine($"   server socket table: accept queue at most {server.MaxAcceptQueue} (limit {limit}: it holds limit + 1); at most {server.MaxSynRecv} request sockets in SYN-RECV");
+        int halfEstablished = s.Connections.Count(c => c.HalfEstablished);
+        if (s.Fates.Count > 0 && !(s.Fates.Count == 1 && s.Fates.ContainsKey("unknown") && halfEstablished == 0))
+        {
+            text.AppendLine($"   fates: {string.Join(", ", s.Fates.OrderByDescending(f => f.Value).Select(f => $"{f.Key} {f.Value}"))}; half-established at some moment: {halfEstablished}");
+        }
+        var counters = ReportBuilder.HeadlineCounters.Where(s.Counters.ContainsKey).Select(n => $"{Short(n)} +{s.Counters[n]}").ToList();
+        text.AppendLine($"   kernel counters on the server host: {(counters.Count > 0 ? string.Join(", ", counters) : "none of the headline counters moved")}");
+        foreach (var explanation in s.Explanations)
+            text.AppendLine().Append("   ").AppendLine(explanation.Replace("\n", "\n   "));
+        if (s.Answers.Count > 0)
+        {
+            text.AppendLine().AppendLine("   The seed's questions, answered from this run:");
+            foreach (var answer in s.Answers)
+                text.Append("   - ").AppendLine(answer);
+        }
+        text.AppendLine();
+    }
+
+    private static void Table(StringBuilder text, List<string[]> rows)
+    {
+        var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        foreach (var row in rows)
+            text.Append("   ").AppendLine(string.Join("  ", row.Select((cell, i) => i >= 3 ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]))).TrimEnd());
+    }
+
+    public static string Short(string counter) =>
+        counter.StartsWith("TcpExt", StringComparison.Ordinal) ? counter[6..] : counter;
+
+    public static string Plus(double ms) => "+" + Seconds(ms);
+
+    public static string Seconds(double ms) => ms < 1000
+        ? string.Create(CultureInfo.InvariantCulture, $"{ms / 1000:0.000} s")
+        : string.Create(CultureInfo.InvariantCulture, $"{ms / 1000:0.0#} s");
+}

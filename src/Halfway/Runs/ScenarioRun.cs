@@ -1,0 +1,40 @@
+using Halfway.Analysis;
+using Halfway.Lab;
+using Halfway.Scenarios;
+using Halfway.Traffic;
+
+namespace Halfway.Runs;
+
+/// <summary>A setting the run changed: the kernel's default (read from the fresh namespace) and the value in force.</summary>
+public sealed record ChangedSetting(string Host, string Name, string Default, string Value);
+
+/// <summary>The listener's accept queue at one moment, from the server host's socket table.</summary>
+public sealed record ListenerSample(double AtMs, uint AcceptQueue, uint AcceptQueueLimit, int SynRecv, uint Drops);
+
+/// <summary>Everything one scenario's run measured, before analysis.</summary>
+public sealed class ScenarioRun
+{
+    public required Scenario Scenario { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public double DurationMs { get; set; }
+    public bool ReachedBound { get; set; }
+    public string ServerAddress { get; set; } = "";
+
+    /// <summary>Per host role: the settings in force after the lab was configured.</summary>
+    public Dictionary<string, SortedDictionary<string, string>> Settings { get; } = new();
+
+    public List<ChangedSetting> Changed { get; } = new();
+
+    /// <summary>Per host role: counter deltas over the run, by nstat name.</summary>
+    public Dictionary<string, Dictionary<string, long>> Counters { get; } = new();
+
+    public List<LinkPacket> Packets { get; } = new();
+    public long LinkPacketsSeen { get; set; }
+    public long LinkPacketsDropped { get; set; }
+    public IReadOnlyList<ClientConnection> Connections { get; set; } = [];
+    public List<ServerEvent> ServerEvents { get; } = new();
+    public List<ServerSocketObservation> ServerSockets { get; } = new();
+    public List<ListenerSample> ListenerSamples { get; } = new();
+    public bool ServerTableObserved { get; set; }
+    public List<string> Warnings { get; } = new();
+}

@@ -1,0 +1,160 @@
+using System.Net;
+using Halfway.Lab;
+using Halfway.Native;
+using Halfway.Observe;
+using Halfway.Scenarios;
+using Halfway.Traffic;
+
+namespace Halfway.Runs;
+
+/// <summary>
+/// Runs one scenario in a lab of its own: builds the hosts and link, applies the kernel settings,
+/// starts the observers, the server and the clients, stops at the last step or at the duration
+/// bound, and returns every measurement. The lab vanishes when it returns.
+/// </summary>
+public static class ScenarioRunner
+{
+    /// <summary>Settings recorded in every report, whether the scenario changes them or not.</summary>
+    public static readonly string[] RecordedSettings =
+    [
+        "net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog", "net.ipv4.tcp_synack_retries", "net.ipv4.tcp_syn_retries",
+        "net.ipv4.tcp_syn_linear_timeouts", "net.ipv4.tcp_abort_on_overflow", "net.ipv4.tcp_syncookies",
+        "net.ipv4.tcp_retries2", "net.ipv4.ip_local_port_range",
+    ];
+
+    /// <summary>How long after the clients end the observers keep watching, for the last packets to cross.</summary>
+    private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// Checks what can be checked before any lab starts: the fd budget and every kernel setting and value
+    /// (written in a throwaway namespace, never the host's).
+    /// </summary>
+    public static void Preflight(IReadOnlyList<Scenario> scenarios)
+    {
+        LabPrivileges.Require();
+        ulong limit = Libc.RaiseFileLimit();
+        long needed = 256 + scenarios.Sum(s => 2L * s.Clients.Count + 8);
+        if ((ulong)needed > limit)
+            throw new HalfwayException(
+                $"these scenarios need about {needed} file descriptors (2 per connection: the client's socket and the server's accepted one) but this process may open {limit} (RLIMIT_NOFILE); lower clients.count, or run fewer scenarios at once");
+        using var probe = LabHost.Create("preflight");
+        foreach (var scenario in scenarios)
+        {
+            foreach (var (role, settings) in scenario.Kernel)
+            {
+                foreach (var (name, value) in settings)
+                {
+                    try
+                    {
+                        probe.Settings.Write(name, value);
+                    }
+                    catch (LabException e)
+                    {
+                        throw new ScenarioException(scenario.Source, 0, $"kernel.{role}.{name}", e.Message);
+                    }
+                }
+            }
+        }
+    }
+
+    public static async Task<ScenarioRun> RunAsync(Scenario scenario, Action<RunProgress>? progress, CancellationToken cancel)
+    {
+        var clock = new LabClock();
+        var run = new ScenarioRun { Scenario = scenario, StartedAt = clock.StartedAt };
+        var packets = run.Packets;
+        Action<LinkPacket> capture = packet =>
+        {
+            lock (packets)
+                packets.Add(packet);
+        };
+        using var lab = scenario.Topology == Topology.Pair
+            ? LabNetwork.CreatePair(scenario.Name, scenario.Link, capture, (client, server) => Configure(run, scenario, client, server), clock)
+            : CreateSingle(run, scenario, clock);
+        run.ServerAddress = new IPEndPoint(lab.ServerAddress, scenario.Server.Port).ToString();
+
+        var countersBefore = lab.Hosts.ToDictionary(h => RoleOf(lab, h), h => h.Run(KernelCounters.ReadCurrentNamespace));
+        using var sampler = ServerStateSampler.TryStart(lab.Server, scenario.Server.Port, clock, run);
+        var server = TrafficServer.Start(lab.Server, scenario.Server, clock);
+        var client = new TrafficClient(scenario.Clients, clock, new IPEndPoint(lab.ServerAddress, scenario.Server.Port));
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        bound.CancelAfter(scenario.Duration);
+        var clients = client.RunAsync(lab.Client, bound.Token);
+        double boundMs = scenario.Duration.TotalMilliseconds;
+        while (!clients.IsCompleted)
+        {
+            await Task.WhenAny(clients, Task.Delay(250, CancellationToken.None));
+            progress?.Invoke(new RunProgress(scenario.Name, clock.NowMilliseconds, boundMs, scenario.Clients.Count,
+                client.Connected, server.AcceptCount, client.Finished, "running"));
+        }
+        await clients;
+        run.ReachedBound = bound.IsCancellationRequested && !cancel.IsCancellationRequested;
+        cancel.ThrowIfCancellationRequested();
+        progress?.Invoke(new RunProgress(scenario.Name, clock.NowMilliseconds, boundMs, scenario.Clients.Count,
+            client.Connected, server.AcceptCount, client.Finished, "finishing"));
+        await Task.Delay(Grace, CancellationToken.None);
+        sampler?.Stop();
+        foreach (var host in lab.Hosts)
+        {
+            var after = host.Run(KernelCounters.ReadCurrentNamespace);
+            run.Counters[RoleOf(lab, host)] = KernelCounters.Delta(countersBefore[RoleOf(lab, host)], after);
+        }
+        await server.DisposeAsync();
+        run.ServerEvents.AddRange(server.Events.OrderBy(e => e.AtMs));
+        run.Connections = client.Connections;
+        run.LinkPacketsSeen = lab.Link?.PacketsSeen ?? 0;
+        run.LinkPacketsDropped = lab.Link?.PacketsDropped ?? 0;
+        run.DurationMs = clock.NowMilliseconds;
+        lab.Link?.Dispose();
+        lock (packets)
+            packets.Sort((a, b) => a.SeenAtMicroseconds.CompareTo(b.SeenAtMicroseconds));
+        return run;
+    }
+
+    private static LabNetwork CreateSingle(ScenarioRun run, Scenario scenario, LabClock clock)
+    {
+        var lab = LabNetwork.CreateSingle(scenario.Name, clock);
+        try
+        {
+            Configure(run, scenario, lab.Client, lab.Server);
+            run.Warnings.Add("single topology: no link, so no capture of packets; the handshake completes inside connect() on loopback, so the accept-queue race needs a lost ACK or a full queue before the SYN");
+            return lab;
+        }
+        catch
+        {
+            lab.Dispose();
+            throw;
+        }
+    }
+
+    private static string RoleOf(LabNetwork lab, LabHost host) =>
+        ReferenceEquals(lab.Client, lab.Server) ? "host" : ReferenceEquals(host, lab.Client) ? "client" : "server";
+
+    /// <summary>Applies the scenario's settings per host and records defaults and values in force.</summary>
+    private static void Configure(ScenarioRun run, Scenario scenario, LabHost client, LabHost server)
+    {
+        bool single = ReferenceEquals(client, server);
+        foreach (var (role, host) in single ? new[] { ("host", server) } : new[] { ("client", client), ("server", server) })
+        {
+            var names = RecordedSettings.Where(n => Exists(host, n)).ToList();
+            var wanted = single
+                ? scenario.Kernel.Values.SelectMany(v => v).ToList()
+                : scenario.Kernel.GetValueOrDefault(role)?.ToList() ?? [];
+            foreach (var (name, _) in wanted)
+            {
+                if (!names.Contains(name))
+                    names.Add(name);
+            }
+            var defaults = host.Settings.Snapshot(names);
+            foreach (var (name, value) in wanted)
+            {
+                host.Settings.Write(name, value);
+                if (defaults[name] != host.Settings.Written[name])
+                    run.Changed.Add(new ChangedSetting(role, name, defaults[name], host.Settings.Written[name]));
+            }
+            run.Settings[role] = host.Settings.Snapshot(names);
+        }
+    }
+
+    private static bool Exists(LabHost host, string name) =>
+        host.Run(() => File.Exists("/proc/sys/" + name.Replace('.', '/')));
+}
