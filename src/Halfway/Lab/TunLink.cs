@@ -55,6 +55,9 @@ public sealed unsafe class TunLink : IDisposable
         try
         {
             serverFd = server.Run(() => Tun.Open(InterfaceName));
+            // IPv6 on the link would add router solicitations to the capture and to the loss draws.
+            foreach (var host in new[] { client, server })
+                host.Run(() => File.WriteAllText($"/proc/sys/net/ipv6/conf/{InterfaceName}/disable_ipv6", "1"));
             client.AddAddress(InterfaceName, clientAddress, 24);
             client.SetLinkUp(InterfaceName);
             server.AddAddress(InterfaceName, serverAddress, 24);

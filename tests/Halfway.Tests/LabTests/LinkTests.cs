@@ -42,3 +42,105 @@ public sealed class LinkTests
         Assert.InRange(rttMs, 2 * delay.TotalMilliseconds * 0.95, 2 * delay.TotalMilliseconds + 8);
     }
 }
+
+[Collection(LabCollection.Name)]
+public sealed class LinkImpairmentTests
+{
+    [LabFact]
+    public async Task Dropping_the_clients_pure_ACKs_leaves_the_client_established_and_the_server_in_SYN_RECV()
+    {
+        var clock = new LabClock();
+        using var lab = LabNetwork.CreatePair("ackdrop", new LinkOptions
+        {
+            DropRules =
+            [
+                new DropRule
+                {
+                    Name = "pure ACKs to 7001 for 2 s", Direction = LinkDirection.ClientToServer, Flags = Halfway.Wire.TcpFlags.Ack,
+                    PayloadMax = 0, DestinationPort = 7001, Until = TimeSpan.FromSeconds(2),
+                },
+            ],
+        }, clock: clock);
+        using var listener = lab.Server.Run(() =>
+        {
+            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            s.Bind(new IPEndPoint(IPAddress.Any, 7001));
+            s.Listen(8);
+            return s;
+        });
+        using var client = lab.Client.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var accept = listener.AcceptAsync(cts.Token).AsTask();
+        await client.ConnectAsync(new IPEndPoint(LabNetwork.PairServerAddress, 7001), cts.Token);
+        Assert.Equal("ESTABLISHED", Halfway.Traffic.TcpInfo.Read(client).State);
+        string local = client.LocalEndPoint!.ToString()!;
+
+        var ss = lab.Server.StartProcess(new System.Diagnostics.ProcessStartInfo("ss", "-tanH state syn-recv") { RedirectStandardOutput = true });
+        string table = await ss.StandardOutput.ReadToEndAsync(cts.Token);
+        await ss.WaitForExitAsync(cts.Token);
+        Assert.Contains(local, table);
+        Assert.False(accept.IsCompleted, "accept() must not return while the final ACK is being dropped");
+
+        // Once the rule ends, a re-ACK of a re-sent SYN-ACK completes the handshake: the connection heals.
+        using var accepted = await accept;
+        Assert.True(clock.NowMilliseconds >= 2000, $"accepted at {clock.NowMilliseconds} ms, before the drop window ended");
+        Assert.Equal(local, accepted.RemoteEndPoint!.ToString());
+    }
+
+    [LabFact]
+    public async Task Random_loss_over_10000_packets_is_within_bounds_and_repeats_with_the_same_seed()
+    {
+        var first = await DropPattern(seed: 42);
+        var again = await DropPattern(seed: 42);
+        var other = await DropPattern(seed: 43);
+        // Binomial(10000, 0.1): mean 1000, standard deviation 30; five deviations either side.
+        Assert.InRange(first.Count, 850, 1150);
+        Assert.Equal(first, again);
+        Assert.NotEqual(first, other);
+    }
+
+    /// <summary>Sends 10 000 UDP datagrams across a link with 10% loss; returns the ordinals (as seen by the link) it dropped.</summary>
+    private static async Task<List<long>> DropPattern(int seed)
+    {
+        var packets = new List<LinkPacket>();
+        using (var lab = LabNetwork.CreatePair("loss", new LinkOptions
+        {
+            ClientToServer = new LinkImpairment { Delay = TimeSpan.Zero, Loss = 0.1, Seed = seed },
+        }, packet => { lock (packets) packets.Add(packet); }))
+        {
+            using var receiver = lab.Server.Run(() =>
+            {
+                var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                s.Bind(new IPEndPoint(IPAddress.Any, 9000));
+                return s;
+            });
+            using var sender = lab.Client.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+            var target = new IPEndPoint(LabNetwork.PairServerAddress, 9000);
+            var payload = new byte[8];
+            for (int i = 0; i < 10_000; i++)
+            {
+                BitConverter.TryWriteBytes(payload, i);
+                sender.SendTo(payload, target);
+                if (i % 100 == 99)
+                    await Task.Delay(2); // stay below the TUN queue (500 packets), which drops silently
+            }
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (DateTime.UtcNow < deadline)
+            {
+                lock (packets)
+                {
+                    if (packets.Count >= 10_000)
+                        break;
+                }
+                await Task.Delay(20);
+            }
+        }
+        lock (packets)
+        {
+            var udp = packets.Where(p => p.Direction == LinkDirection.ClientToServer && p.Bytes.Length >= 28 && p.Bytes[9] == 17)
+                .OrderBy(p => p.SeenAtMicroseconds).ToList();
+            Assert.Equal(10_000, udp.Count);
+            return udp.Select((p, i) => (p, i)).Where(x => x.p.Action == LinkAction.Dropped).Select(x => (long)x.i).ToList();
+        }
+    }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test (unit tests and lab tests on the real kernel).
+# Installs what the tests need when it is missing. Ends with a plain "N passed, N failed" line.
+set -uo pipefail
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# tshark reads lab captures independently; promtool checks the Prometheus output; nft/tc/ip/ss are read
+# by the tests that prove the host's namespace unchanged.
+need=()
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v ss >/dev/null 2>&1 || need+=(iproute2)
+if ((${#need[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: installing ${need[*]}"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+      || echo "test.sh: could not install ${need[*]}; the tests that need them will fail"
+  else
+    echo "test.sh: missing ${need[*]} (not root, not installing); the tests that need them will fail or skip"
+  fi
+fi
+
+if ! dotnet build "$root/Halfway.slnx" -c Debug -nologo -v q; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+log=$(mktemp)
+dotnet test "$root/Halfway.slnx" --no-build -c Debug -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+summary=$(grep -oE 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -n 1)
+rm -f "$log"
+failed=$(echo "$summary" | sed -E 's/Failed: +([0-9]+).*/\1/')
+passed=$(echo "$summary" | sed -E 's/.*Passed: +([0-9]+).*/\1/')
+skipped=$(echo "$summary" | sed -E 's/.*Skipped: +([0-9]+).*/\1/')
+if [ -z "$summary" ]; then
+  echo "no test summary found (exit $status)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if [ "$status" -ne 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"
