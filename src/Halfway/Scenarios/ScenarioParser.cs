@@ -28,6 +28,11 @@ public sealed class ScenarioParser
         {
             throw new ScenarioException(source, (int)e.Start.Line, "yaml", $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet reports some structural errors (e.g. an unclosed flow mapping) this way, without a position.
+            throw new ScenarioException(source, 0, "yaml", $"not valid YAML: {e.Message}");
+        }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new ScenarioException(source, 1, "(document)", "expected one YAML mapping with keys such as name, server, clients");
         return parser.ParseScenario(root);

@@ -1,0 +1,93 @@
+using Halfway.Runs;
+using Halfway.Scenarios;
+using static Halfway.Tests.Runs.RunAssertions;
+
+namespace Halfway.Tests.Runs;
+
+[Collection(LabCollection.Name)]
+public sealed class KernelSettingScenarioTests
+{
+    // Cookies off, so every handshake holds a request socket. A burst on backlog 2 fills the accept queue
+    // (3) and the other SYNs are dropped; the server accepts one at +0.5 s, so the SYNs retransmitted at
+    // +1 s find one free slot and several request sockets: all but one final ACK meet a full queue.
+    private static string Overflow(int abortOnOverflow) => $$"""
+        name: overflow-abort-{{abortOnOverflow}}
+        duration: 12s
+        link: { delay: 5ms }
+        kernel:
+          server: { net.ipv4.tcp_syncookies: 0, net.ipv4.tcp_abort_on_overflow: {{abortOnOverflow}} }
+        server: { port: 8080, backlog: 2, accept: { mode: rate, rate: 1, start_after: 500ms } }
+        clients:
+          count: 8
+          steps:
+            - connect: { timeout: 6s }
+            - wait: 500ms
+            - send: Ping
+            - receive: { timeout: 1s }
+        """;
+
+    [LabFact]
+    public async Task Abort_on_overflow_turns_silently_ignored_final_ACKs_into_resets()
+    {
+        var quiet = await Run(Overflow(0));
+        var abort = await Run(Overflow(1));
+
+        Assert.DoesNotContain(quiet.Connections.SelectMany(c => c.Steps), s => s.Result == "reset");
+        Assert.Equal(0, quiet.Counters["server"].GetValueOrDefault("TcpExtEmbryonicRsts"));
+
+        var reset = abort.Connections.Where(c => c.Steps.Any(s => s.Result == "reset")).ToList();
+        Assert.NotEmpty(reset);
+        Assert.True(abort.Counters["server"].GetValueOrDefault("TcpExtEmbryonicRsts") > 0);
+        foreach (var c in reset)
+        {
+            // Reset at handshake: connect() had succeeded, the RST reached the client before its data.
+            Assert.Equal("ok", Step(c, "connect")!.Result);
+            Assert.True(ServerReset(abort, c.Local!.Value));
+            Assert.Null(AcceptedAt(abort, c.Local!.Value));
+        }
+    }
+
+    [LabFact]
+    public async Task A_server_that_resumes_accepting_completes_half_established_connections_late()
+    {
+        var run = await Run("""
+            name: resume
+            duration: 15s
+            link: { delay: 5ms }
+            server: { port: 8080, backlog: 2, accept: { mode: immediately, pauses: [0s..3s] } }
+            clients:
+              count: 12
+              steps:
+                - connect: { timeout: 8s }
+                - wait: 4s
+                - send: Ping
+                - receive: { timeout: 4s }
+            """);
+        var late = run.Connections
+            .Where(c => c.ConnectedAtMs is { } connectedAt && AcceptedAt(run, c.Local!.Value) is { } acceptedAt && acceptedAt - connectedAt > 2500)
+            .ToList();
+        Assert.NotEmpty(late);
+        Assert.All(late, c => Assert.Equal("data", Step(c, "receive")!.Result));
+        Assert.True(run.Counters["server"].GetValueOrDefault("TcpExtListenOverflows") > 0);
+    }
+
+    [LabFact]
+    public void An_impossible_scenario_fails_before_any_lab_starts()
+    {
+        var tooMany = ScenarioParser.Parse("name: big\nserver: {}\nclients: { count: 50000, steps: [connect] }", "big.yaml");
+        var fd = Assert.Throws<HalfwayException>(() => ScenarioRunner.Preflight([tooMany]));
+        Assert.Contains("file descriptors", fd.Message);
+
+        var unknown = ScenarioParser.Parse("name: u\nkernel: { server: { net.ipv4.tcp_bogus: 1 } }\nserver: {}\nclients: { steps: [connect] }", "u.yaml");
+        var setting = Assert.Throws<ScenarioException>(() => ScenarioRunner.Preflight([unknown]));
+        Assert.Equal("kernel.server.net.ipv4.tcp_bogus", setting.Field);
+        Assert.Contains("u.yaml", setting.Message);
+    }
+
+    private static async Task<ScenarioRun> Run(string yaml)
+    {
+        var scenario = ScenarioParser.Parse(yaml, "test.yaml");
+        ScenarioRunner.Preflight([scenario]);
+        return await ScenarioRunner.RunAsync(scenario, null, CancellationToken.None);
+    }
+}

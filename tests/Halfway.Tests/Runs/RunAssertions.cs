@@ -1,0 +1,29 @@
+using Halfway.Lab;
+using Halfway.Runs;
+using Halfway.Traffic;
+using Halfway.Wire;
+
+namespace Halfway.Tests.Runs;
+
+/// <summary>Independent evidence from a run, to check the clients' results against: packets and server events.</summary>
+internal static class RunAssertions
+{
+    public static List<TcpSegment> SegmentsTo(ScenarioRun run, IpEndpoint client, bool delivered = true) =>
+        run.Packets
+            .Where(p => !delivered || p.Action == LinkAction.Passed)
+            .Select(p => TcpSegment.TryParseIp(p.Bytes, out var s) ? s : (TcpSegment?)null)
+            .OfType<TcpSegment>()
+            .Where(s => s.Destination == client)
+            .ToList();
+
+    public static bool ServerReset(ScenarioRun run, IpEndpoint client) =>
+        SegmentsTo(run, client).Any(s => s.Has(TcpFlags.Rst));
+
+    public static bool ServerReplied(ScenarioRun run, IpEndpoint client) =>
+        run.ServerEvents.Any(e => e.Kind == "replied" && e.Client == client);
+
+    public static double? AcceptedAt(ScenarioRun run, IpEndpoint client) =>
+        run.ServerEvents.Where(e => e.Kind == "accepted" && e.Client == client).Select(e => (double?)e.AtMs).FirstOrDefault();
+
+    public static StepResult? Step(ClientConnection connection, string step) => connection.Steps.FirstOrDefault(s => s.Step == step);
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Halfway.Runs;
+using Halfway.Scenarios;
+using static Halfway.Tests.Runs.RunAssertions;
+
+namespace Halfway.Tests.Runs;
+
+[Collection(LabCollection.Name)]
+public sealed class SeedScenarioTests
+{
+    /// <summary>`halfway run seed`: the three quick experiments, concurrently, each in its own lab.</summary>
+    [LabFact]
+    public async Task The_three_quick_seed_experiments_show_what_the_kernel_did()
+    {
+        var scenarios = ScenarioCatalog.Resolve(["seed"]);
+        ScenarioRunner.Preflight(scenarios);
+        var watch = Stopwatch.StartNew();
+        var runs = await Task.WhenAll(scenarios.Select(s => Task.Run(() => ScenarioRunner.RunAsync(s, null, CancellationToken.None))));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(55), $"halfway run seed took {watch.Elapsed}");
+        var byName = runs.ToDictionary(r => r.Scenario.Name);
+
+        // 1. connect, wait 1-5 s, send, receive.
+        var first = byName["seed-wait-send-receive"];
+        var connected = first.Connections.Where(c => c.ConnectedAtMs is not null).ToList();
+        var halfEstablished = connected.Where(c => AcceptedAt(first, c.Local!.Value) is not { } at || at - c.ConnectedAtMs!.Value > 500).ToList();
+        Assert.NotEmpty(halfEstablished);
+        foreach (var c in halfEstablished)
+        {
+            Assert.Equal("ok", Step(c, "send")!.Result);
+            var receive = Step(c, "receive")!;
+            var client = c.Local!.Value;
+            switch (receive.Result)
+            {
+                case "data":
+                    Assert.True(ServerReplied(first, client), $"{client} received data but the server never replied to it");
+                    break;
+                case "reset":
+                    Assert.Equal("ECONNRESET", receive.Errno);
+                    Assert.True(ServerReset(first, client), $"{client} got ECONNRESET but no RST reached it on the wire");
+                    Assert.False(ServerReplied(first, client));
+                    break;
+                case "timeout":
+                    Assert.False(ServerReplied(first, client), $"{client} timed out although the server replied");
+                    break;
+                default:
+                    Assert.Fail($"{client}: unexpected receive result {receive.Result} {receive.Errno}");
+                    break;
+            }
+        }
+        Assert.True(first.Counters["server"].GetValueOrDefault("TcpExtListenOverflows") > 0, "the accept queue never overflowed");
+
+        // 3. connect, receive only: no call fails; never-accepted connections time out.
+        var third = byName["seed-receive-only"];
+        foreach (var c in third.Connections.Where(c => c.ConnectedAtMs is not null))
+        {
+            Assert.DoesNotContain(c.Steps, s => s.Result is "reset" or "error" or "eof");
+            if (AcceptedAt(third, c.Local!.Value) is null)
+                Assert.Equal("timeout", Step(c, "receive")!.Result);
+        }
+        Assert.Contains(third.Connections, c => c.ConnectedAtMs is not null && AcceptedAt(third, c.Local!.Value) is null);
+
+        // 2. connect, long wait, send: send succeeds after the wait.
+        var second = byName["seed-long-wait-send"];
+        var sent = second.Connections.Where(c => c.ConnectedAtMs is not null).Select(c => Step(c, "send")).ToList();
+        Assert.NotEmpty(sent);
+        Assert.All(sent, s => Assert.Equal("ok", s!.Result));
+        Assert.All(second.Connections.Where(c => c.ConnectedAtMs is not null),
+            c => Assert.True(Step(c, "send")!.AtMs - c.ConnectedAtMs!.Value >= 9_900, "send came before the 10 s wait ended"));
+    }
+}
