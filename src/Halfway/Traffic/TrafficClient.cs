@@ -39,13 +39,20 @@ public sealed class TrafficClient
     public async Task RunAsync(LabHost host, CancellationToken runBound)
     {
         var sockets = host.Run(() => _connections.Select(_ => CreateSocket()).ToArray());
+        // Each connection runs synchronously up to its first pending call, so a burst's connects leave in one tight loop.
         var tasks = new Task[_connections.Length];
         for (int i = 0; i < _connections.Length; i++)
+            tasks[i] = RunConnectionAsync(_connections[i], sockets[i], runBound);
+        try
         {
-            int index = i;
-            tasks[i] = Task.Run(() => RunConnectionAsync(_connections[index], sockets[index], runBound));
+            await Task.WhenAll(tasks);
         }
-        await Task.WhenAll(tasks);
+        finally
+        {
+            // A connection without a close step stays open until the run ends, as the seed's client held it.
+            foreach (var socket in sockets)
+                socket.Dispose();
+        }
     }
 
     private Socket CreateSocket()
@@ -70,8 +77,8 @@ public sealed class TrafficClient
 
     private async Task RunConnectionAsync(ClientConnection connection, Socket socket, CancellationToken runBound)
     {
-        var random = new Random(HashCode.Combine(_spec.Seed, connection.Id));
-        var buffer = new byte[4096];
+        Random? random = null;
+        byte[]? buffer = null;
         try
         {
             if (_spec.Rate is { } rate)
@@ -80,6 +87,10 @@ public sealed class TrafficClient
             {
                 var step = _spec.Steps[index];
                 double started = _clock.NowMilliseconds;
+                if (step.Kind == StepKind.Wait)
+                    random ??= new Random(HashCode.Combine(_spec.Seed, connection.Id));
+                if (step.Kind == StepKind.Receive)
+                    buffer ??= new byte[4096];
                 var (result, errno, detail) = await RunStepAsync(step, connection, socket, random, buffer, started, runBound);
                 double ended = _clock.NowMilliseconds;
                 TcpInfo? info = step.Kind == StepKind.Close ? null : TryReadInfo(socket);
@@ -101,12 +112,11 @@ public sealed class TrafficClient
         finally
         {
             connection.Finished = true;
-            socket.Dispose();
         }
     }
 
     private async Task<(string Result, string? Errno, string? Detail)> RunStepAsync(
-        Step step, ClientConnection connection, Socket socket, Random random, byte[] buffer, double started, CancellationToken runBound)
+        Step step, ClientConnection connection, Socket socket, Random? random, byte[]? buffer, double started, CancellationToken runBound)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(runBound);
         if (step.Timeout is { } limit)
@@ -121,7 +131,7 @@ public sealed class TrafficClient
                     return ("ok", null, null);
                 case StepKind.Wait:
                 {
-                    var wait = step.WaitMin + (step.WaitMax - step.WaitMin) * random.NextDouble();
+                    var wait = step.WaitMin + (step.WaitMax - step.WaitMin) * random!.NextDouble();
                     await Task.Delay(wait, runBound);
                     return ("ok", null, $"waited {wait.TotalSeconds:0.###} s");
                 }
@@ -132,10 +142,10 @@ public sealed class TrafficClient
                 }
                 case StepKind.Receive:
                 {
-                    int received = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+                    int received = await socket.ReceiveAsync(buffer!, SocketFlags.None, timeout.Token);
                     return received == 0
                         ? ("eof", null, "the server closed the connection")
-                        : ("data", null, Encoding.UTF8.GetString(buffer, 0, Math.Min(received, 64)));
+                        : ("data", null, Encoding.UTF8.GetString(buffer!, 0, Math.Min(received, 64)));
                 }
                 case StepKind.Shutdown:
                     socket.Shutdown(step.How switch { "read" => SocketShutdown.Receive, "both" => SocketShutdown.Both, _ => SocketShutdown.Send });
