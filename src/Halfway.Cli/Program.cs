@@ -11,6 +11,7 @@ public static class Program
         // One line per command; each command lives in its own file under Commands/.
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ScenariosCommand.Create());
+        root.Subcommands.Add(ExplainCommand.Create());
         root.Subcommands.Add(LabHoldCommand.Create());
         return await CommandRunner.InvokeAsync(root, args);
     }

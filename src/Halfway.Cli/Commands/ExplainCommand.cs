@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Halfway.Analysis;
+using Halfway.Capture;
+
+namespace Halfway.Cli.Commands;
+
+/// <summary>`halfway explain FILE...`: finds the half-established connections in capture files and explains each fate.</summary>
+public static class ExplainCommand
+{
+    public static Command Create()
+    {
+        var files = new Argument<string[]>("FILE") { Description = "pcap or pcapng files (gzip allowed, any extension), read in order as one observation", Arity = ArgumentArity.OneOrMore };
+        var json = new Option<bool>("--json") { Description = "print the report as JSON (schema in docs/explain.md)" };
+        var filter = new Option<string?>("--filter") { Description = "only packets to or from this port (8080), host (10.0.0.1) or both (10.0.0.1:8080)" };
+        var all = new Option<bool>("--all") { Description = "list every connection, also the plainly accepted ones (JSON)" };
+        var details = new Option<int>("--details") { Description = "half-established connections shown per listener in the text report", DefaultValueFactory = _ => 10 };
+        var command = new Command("explain", "Find half-established TCP connections in capture files and explain each connection's fate with its evidence.\nExit codes: 0 every file read whole, 3 part of a file was damaged (report still printed), 2 unusable input.")
+        {
+            files, json, filter, all, details,
+        };
+        command.SetAction(CommandRunner.Guard((parse, token) =>
+        {
+            var paths = parse.GetValue(files) ?? [];
+            var filterText = parse.GetValue(filter);
+            var captureFilter = filterText is null ? null : CaptureFilter.Parse(filterText);
+            var context = new AnalysisContext();
+            var report = new ExplainReport(keepAll: parse.GetValue(all)) { Files = paths };
+            var engine = new AnalysisEngine(context, report.Add);
+            var progress = Console.IsErrorRedirected ? null : new ProgressLine();
+            CaptureReadSummary read;
+            try
+            {
+                read = CaptureAnalysis.Feed(paths, engine, captureFilter, progress is null ? null : progress.Report, token);
+            }
+            finally
+            {
+                progress?.Clear();
+            }
+            engine.Finish();
+            report.Read = read;
+            if (parse.GetValue(json))
+            {
+                using var stdout = Console.OpenStandardOutput();
+                ExplainJsonWriter.Write(stdout, report, context);
+                stdout.WriteByte((byte)'\n');
+            }
+            else
+                ExplainTextWriter.Write(Console.Out, report, context, parse.GetValue(details));
+            Console.Out.Flush();
+            if (read.Damaged)
+            {
+                Console.Error.WriteLine($"halfway: part of the input was damaged; everything before the damage was analysed ({read.Warnings.Count} warning(s))");
+                return Task.FromResult(3);
+            }
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    /// <summary>A progress line on stderr for big files, only when stderr is a terminal.</summary>
+    private sealed class ProgressLine
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private long _lastShownMs = -1000;
+        private bool _shown;
+
+        public void Report(string file, long position, long length)
+        {
+            if (_clock.ElapsedMilliseconds - _lastShownMs < 250 || _clock.ElapsedMilliseconds < 1000)
+                return;
+            _lastShownMs = _clock.ElapsedMilliseconds;
+            string where = length > 0 ? $"{100.0 * position / length:0}% of {length / 1e6:0} MB" : $"{position / 1e6:0} MB";
+            Console.Error.Write($"\r{Path.GetFileName(file)}: {where}   ");
+            _shown = true;
+        }
+
+        public void Clear()
+        {
+            if (_shown)
+                Console.Error.Write("\r" + new string(' ', 60) + "\r");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+namespace Halfway.Analysis;
+
+/// <summary>What the engine and the explainer know about the observation as a whole.</summary>
+public sealed record AnalysisContext
+{
+    /// <summary>When observation ended (µs, same clock as the observations); null = the last observation's time.</summary>
+    public long? EndMicroseconds { get; init; }
+    /// <summary>The server's socket table and accept() calls were observed (lab runs): their absence is then evidence.</summary>
+    public bool ServerSideObserved { get; init; }
+    /// <summary>Kernel counter deltas over the observation, by nstat name (e.g. TcpExtListenOverflows).</summary>
+    public IReadOnlyDictionary<string, long>? CounterDeltas { get; init; }
+    /// <summary>The listener's accept-queue limit (sock_diag idiag_wqueue), when known.</summary>
+    public int? AcceptQueueLimit { get; init; }
+    /// <summary>A flow with no packet for this long is finished (its fate is decided at that moment).</summary>
+    public long IdleTimeoutMicroseconds { get; init; } = 300_000_000;
+}

@@ -1,0 +1,182 @@
+using System.Runtime.InteropServices;
+using Halfway.Wire;
+
+namespace Halfway.Analysis;
+
+/// <summary>
+/// The one analysis engine for capture files and lab runs: a flow tracker keyed by the 4-tuple that turns observations
+/// into each connection's events, and hands every finished connection, classified, to <c>onFinished</c>. Memory grows
+/// with the number of open flows: a flow is finished when it closed and went quiet, when it idled past the context's
+/// timeout, when its 4-tuple is reused with a new ISN, or at <see cref="Finish"/>.
+/// </summary>
+public sealed class AnalysisEngine
+{
+    /// <summary>A closed flow (FIN both ways, or a RST) with no packet for this long is finished.</summary>
+    public const long ClosedLingerMicroseconds = 10_000_000;
+    private const long SweepIntervalMicroseconds = 5_000_000;
+
+    private readonly Dictionary<FlowKey, Flow> _flows = new();
+    private readonly AnalysisContext _context;
+    private readonly Action<ConnectionReport> _onFinished;
+    private long _now = long.MinValue;
+    private long _nextSweepAt = long.MinValue;
+
+    public AnalysisEngine(AnalysisContext context, Action<ConnectionReport> onFinished)
+    {
+        _context = context;
+        _onFinished = onFinished;
+    }
+
+    public int OpenFlows => _flows.Count;
+    public long PacketsAnalysed { get; private set; }
+    public long ConnectionsFinished { get; private set; }
+
+    /// <summary>Analyses a whole set of observations (a lab run): sorted by time, then every connection is returned.</summary>
+    public static IReadOnlyList<ConnectionReport> Analyze(IEnumerable<Observation> observations, AnalysisContext context)
+    {
+        var reports = new List<ConnectionReport>();
+        var engine = new AnalysisEngine(context, reports.Add);
+        foreach (var observation in observations.OrderBy(o => o.AtMicroseconds))
+            engine.Add(observation);
+        engine.Finish();
+        return reports;
+    }
+
+    public void Add(Observation observation)
+    {
+        switch (observation)
+        {
+            case PacketObservation packet:
+                AddPacket(packet.AtMicroseconds, packet.Segment, packet.DeliveredAtMicroseconds ?? 0, packet.DroppedByLink);
+                break;
+            case ClientCallObservation call:
+                AddClientCall(call);
+                break;
+            case ServerAcceptObservation accept:
+            {
+                var flow = FlowFor(accept.Client, accept.Server, accept.AtMicroseconds);
+                flow.Add(ConnectionEventKind.ServerAccepted, accept.AtMicroseconds);
+                flow.AddNote(accept.AtMicroseconds, TimelineColumn.Server, "accept()");
+                break;
+            }
+            case ServerSocketObservation socket:
+                AddServerSocket(socket);
+                break;
+        }
+    }
+
+    /// <summary>The hot path for capture files: one TCP segment, no allocation unless it starts a flow.</summary>
+    public void AddPacket(long atMicroseconds, in TcpSegment segment, long deliveredAtMicroseconds = 0, bool droppedByLink = false)
+    {
+        PacketsAnalysed++;
+        Advance(atMicroseconds);
+        ref Flow? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, new FlowKey(segment.Source, segment.Destination), out bool exists);
+        if (!exists)
+            slot = Flow.Start(segment, atMicroseconds);
+        else if (slot!.IsNewConnection(segment) || (slot.Closed && segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack)))
+        {
+            // Port reuse: the same 4-tuple with a new ISN is a new connection; the old one ended when it came.
+            var old = slot;
+            slot = Flow.Start(segment, atMicroseconds);
+            Report(old, atMicroseconds);
+        }
+        slot!.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds, droppedByLink);
+    }
+
+    private void AddClientCall(ClientCallObservation call)
+    {
+        Advance(call.AtMicroseconds);
+        var flow = FlowFor(call.Client, call.Server, call.AtMicroseconds);
+        var kind = (call.Step, call.Result) switch
+        {
+            ("connect", "ok") => ConnectionEventKind.CallConnectOk,
+            ("connect", "refused") => ConnectionEventKind.CallConnectRefused,
+            ("connect", _) => ConnectionEventKind.CallConnectFailed,
+            (_, "data" or "eof") => ConnectionEventKind.CallGotData, // an answer or a FIN needs a complete socket on the server
+            (_, "reset") => ConnectionEventKind.CallReset,
+            (_, "timeout") => ConnectionEventKind.CallTimeout,
+            _ => (ConnectionEventKind?)null,
+        };
+        if (kind is { } k)
+            flow.Add(k, call.AtMicroseconds);
+        string text = call.Errno is null ? $"{call.Step}: {call.Result}" : $"{call.Step}: {call.Result} ({call.Errno})";
+        flow.AddNote(call.AtMicroseconds, TimelineColumn.Client, text);
+    }
+
+    private void AddServerSocket(ServerSocketObservation socket)
+    {
+        Advance(socket.AtMicroseconds);
+        var flow = FlowFor(socket.Client, socket.Server, socket.AtMicroseconds);
+        switch (socket.State)
+        {
+            case "SYN-RECV":
+                flow.Add(ConnectionEventKind.ServerRequestSocket, socket.AtMicroseconds, socket.Retransmits);
+                flow.AddNote(socket.AtMicroseconds, TimelineColumn.Server, $"SYN-RECV ({socket.Retransmits} re-sent)");
+                break;
+            case "none":
+                flow.Add(ConnectionEventKind.ServerSocketGone, socket.AtMicroseconds);
+                flow.AddNote(socket.AtMicroseconds, TimelineColumn.Server, "no socket");
+                break;
+            case "LISTEN":
+                break;
+            default:
+                flow.Add(ConnectionEventKind.ServerEstablished, socket.AtMicroseconds);
+                flow.AddNote(socket.AtMicroseconds, TimelineColumn.Server, socket.State);
+                break;
+        }
+    }
+
+    private Flow FlowFor(IpEndpoint client, IpEndpoint server, long at)
+    {
+        ref Flow? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, new FlowKey(client, server), out bool exists);
+        if (!exists)
+            slot = new Flow(client, server, true, at);
+        return slot!;
+    }
+
+    private void Advance(long at)
+    {
+        if (at > _now)
+            _now = at;
+        if (_nextSweepAt == long.MinValue)
+            _nextSweepAt = at + SweepIntervalMicroseconds;
+        else if (at >= _nextSweepAt)
+        {
+            _nextSweepAt = at + SweepIntervalMicroseconds;
+            Sweep(at);
+        }
+    }
+
+    /// <summary>Finishes flows that closed and went quiet, or idled past the timeout: their fate cannot change any more.</summary>
+    private void Sweep(long now)
+    {
+        foreach (var (key, flow) in _flows)
+        {
+            long idle = now - flow.LastAt;
+            if (idle >= _context.IdleTimeoutMicroseconds || (flow.Closed && idle >= ClosedLingerMicroseconds))
+            {
+                _flows.Remove(key);
+                Report(flow, now);
+            }
+        }
+    }
+
+    /// <summary>Ends the observation: every open flow is classified with the context's end time (or the last observation's).</summary>
+    public void Finish()
+    {
+        long end = _context.EndMicroseconds ?? _now;
+        foreach (var flow in _flows.Values)
+            Report(flow, Math.Max(end, flow.LastAt));
+        _flows.Clear();
+    }
+
+    private void Report(Flow flow, long end)
+    {
+        var classifier = new ConnectionClassifier();
+        foreach (ref readonly var e in flow.Events)
+            classifier.Apply(e);
+        var verdict = classifier.Finish(end, _context.ServerSideObserved);
+        ConnectionsFinished++;
+        _onFinished(new ConnectionReport(flow, verdict));
+    }
+}

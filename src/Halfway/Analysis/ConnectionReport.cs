@@ -1,0 +1,75 @@
+using Halfway.Wire;
+
+namespace Halfway.Analysis;
+
+/// <summary>One connection's fate, the evidence for it and its timeline. Times are µs on the observation's clock.</summary>
+public sealed class ConnectionReport
+{
+    private readonly ConnectionEvent[] _events;
+    private readonly List<(long At, TimelineColumn Column, string Text)>? _notes;
+    private IReadOnlyList<TimelineEntry>? _timeline;
+
+    internal ConnectionReport(Flow flow, Verdict verdict)
+    {
+        Client = flow.Client;
+        Server = flow.Server;
+        Verdict = verdict;
+        FirstSeenAtMicroseconds = flow.FirstAt;
+        LastSeenAtMicroseconds = flow.LastAt;
+        Packets = flow.Packets;
+        DuplicatesIgnored = flow.Duplicates;
+        _events = flow.Events.ToArray();
+        _notes = flow.Notes;
+        foreach (var e in _events)
+        {
+            if (e.Kind == ConnectionEventKind.ServerSynAckResent) SynAckResends++;
+            else if (e.Kind == ConnectionEventKind.ClientRetransmission) ClientRetransmissions++;
+        }
+    }
+
+    public IpEndpoint Client { get; }
+    public IpEndpoint Server { get; }
+    public Verdict Verdict { get; }
+    public Fate Fate => Verdict.Fate;
+    public string FateName => FateNames.Name(Verdict.Fate);
+    /// <summary>True if at some moment the client was connected while the server had not completed the handshake.</summary>
+    public bool HalfEstablished => Verdict.HalfEstablished;
+    /// <summary>"request-socket", "syncookie", or null when the evidence does not say.</summary>
+    public string? Kind => Verdict.Kind;
+    public string Reason => Verdict.Reason;
+    public IReadOnlyList<ConnectionEvent> Evidence => Verdict.Evidence;
+    public long FirstSeenAtMicroseconds { get; }
+    public long LastSeenAtMicroseconds { get; }
+    public long? ConnectedAtMicroseconds => Verdict.ConnectedAtMicroseconds;
+    public long? ServerCompletedAtMicroseconds => Verdict.ServerCompletedAtMicroseconds;
+    public long? AcceptedAtMicroseconds => Verdict.AcceptedAtMicroseconds;
+    public long Packets { get; }
+    public int DuplicatesIgnored { get; }
+    public int SynAckResends { get; }
+    public int ClientRetransmissions { get; }
+
+    /// <summary>Packets, client calls and server events in time order (bounded: long connections keep their start and end).</summary>
+    public IReadOnlyList<TimelineEntry> Timeline => _timeline ??= BuildTimeline();
+
+    private List<TimelineEntry> BuildTimeline()
+    {
+        var entries = new List<TimelineEntry>(_events.Length + (_notes?.Count ?? 0));
+        foreach (var e in _events)
+        {
+            var column = EventText.Column(e.Kind);
+            if (column == TimelineColumn.Client && _notes is not null)
+                continue; // the lab's own words for its calls are in the notes
+            if (column == TimelineColumn.Server && e.Kind != ConnectionEventKind.Silence && _notes is not null)
+                continue;
+            if (e.Kind == ConnectionEventKind.Silence)
+                continue;
+            entries.Add(new TimelineEntry(e.AtMicroseconds, column, EventText.Label(e)));
+        }
+        if (_notes is not null)
+            foreach (var (at, column, text) in _notes)
+                entries.Add(new TimelineEntry(at, column, text));
+        return entries.OrderBy(entry => entry.AtMicroseconds).ToList(); // stable: same-time entries keep their order
+    }
+
+    public override string ToString() => $"{Client} -> {Server}: {FateName}{(HalfEstablished ? " (half-established)" : "")}";
+}

@@ -1,0 +1,122 @@
+using System.Text.Json;
+
+namespace Halfway.Analysis;
+
+/// <summary>The --json form of `halfway explain` (schema in docs/explain.md). Times are seconds: absolute (Unix) and relative to each connection's first event.</summary>
+public static class ExplainJsonWriter
+{
+    public const int SchemaVersion = 1;
+
+    public static void Write(Stream stream, ExplainReport report, AnalysisContext context)
+    {
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteNumber("schema_version", SchemaVersion);
+        json.WriteStartArray("files");
+        foreach (var file in report.Files)
+            json.WriteStringValue(file);
+        json.WriteEndArray();
+        if (report.Read is { } read)
+        {
+            json.WriteNumber("frames", read.Frames);
+            json.WriteNumber("tcp_packets", read.TcpPackets);
+            json.WriteBoolean("damaged", read.Damaged);
+        }
+        json.WriteNumber("connections_total", report.Connections);
+        json.WriteNumber("half_established_total", report.HalfEstablished);
+        if (report.VantagePoint() is { } vantage)
+            json.WriteString("capture_point", vantage);
+
+        json.WriteStartArray("listeners");
+        foreach (var listener in report.Listeners)
+        {
+            json.WriteStartObject();
+            json.WriteString("server", listener.Server.ToString());
+            json.WriteNumber("connections", listener.Connections);
+            json.WriteNumber("half_established", listener.HalfEstablished);
+            json.WriteStartObject("fates");
+            foreach (var (fate, count) in listener.ByFate)
+                json.WriteNumber(FateNames.Name(fate), count);
+            json.WriteEndObject();
+            json.WriteStartArray("likely_causes");
+            foreach (var cause in report.LikelyCauses(listener))
+                json.WriteStringValue(cause);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+
+        json.WriteStartArray("connections");
+        foreach (var c in report.Kept)
+            WriteConnection(json, c);
+        json.WriteEndArray();
+        json.WriteNumber("connections_not_listed", report.NotKept);
+
+        json.WriteStartArray("warnings");
+        foreach (var warning in report.Read?.Warnings ?? [])
+        {
+            json.WriteStartObject();
+            json.WriteString("file", warning.File);
+            json.WriteNumber("byte_offset", warning.ByteOffset);
+            json.WriteString("message", warning.Message);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    public static void WriteConnection(Utf8JsonWriter json, ConnectionReport c)
+    {
+        long origin = c.FirstSeenAtMicroseconds;
+        json.WriteStartObject();
+        json.WriteString("client", c.Client.ToString());
+        json.WriteString("server", c.Server.ToString());
+        json.WriteString("fate", c.FateName);
+        json.WriteBoolean("half_established", c.HalfEstablished);
+        if (c.Kind is null) json.WriteNull("kind"); else json.WriteString("kind", c.Kind);
+        json.WriteString("reason", c.Reason);
+        json.WriteNumber("first_seen", c.FirstSeenAtMicroseconds / 1e6);
+        WriteOptional(json, "connected_at", c.ConnectedAtMicroseconds);
+        WriteOptional(json, "server_completed_at", c.ServerCompletedAtMicroseconds);
+        WriteOptional(json, "accepted_at", c.AcceptedAtMicroseconds);
+        json.WriteNumber("packets", c.Packets);
+        json.WriteNumber("syn_ack_resends", c.SynAckResends);
+        json.WriteNumber("client_retransmissions", c.ClientRetransmissions);
+        json.WriteNumber("duplicates_ignored", c.DuplicatesIgnored);
+        json.WriteStartArray("evidence");
+        foreach (var e in c.Evidence)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("t", Math.Round((e.AtMicroseconds - origin) / 1e6, 6));
+            json.WriteString("event", EventText.KindName(e.Kind));
+            json.WriteString("text", EventText.Sentence(e));
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("timeline");
+        foreach (var t in c.Timeline)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("t", Math.Round((t.AtMicroseconds - origin) / 1e6, 6));
+            json.WriteString("column", t.Column switch
+            {
+                TimelineColumn.Client => "client",
+                TimelineColumn.WireToServer => "to-server",
+                TimelineColumn.WireToClient => "to-client",
+                _ => "server",
+            });
+            json.WriteString("text", t.Text);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteOptional(Utf8JsonWriter json, string name, long? micros)
+    {
+        if (micros is { } value)
+            json.WriteNumber(name, value / 1e6);
+        else
+            json.WriteNull(name);
+    }
+}

@@ -1,0 +1,127 @@
+using Halfway.Capture;
+using Halfway.Wire;
+
+namespace Halfway.Analysis;
+
+/// <summary>
+/// Collects the engine's finished connections for `halfway explain`: counts per listener, the connections worth showing
+/// (every one that is not plainly accepted, bounded), and the handshake timings that tell where the capture was taken.
+/// </summary>
+public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
+{
+    private readonly Dictionary<IpEndpoint, ListenerSummary> _listeners = new();
+    private readonly List<ConnectionReport> _kept = [];
+    private readonly List<long> _serverGaps = []; // SYN -> SYN-ACK
+    private readonly List<long> _clientGaps = []; // SYN-ACK -> client's ACK
+    private const int MaxGapSamples = 20_000;
+
+    public long Connections { get; private set; }
+    public long HalfEstablished { get; private set; }
+    public long NotKept { get; private set; }
+    public IReadOnlyList<ConnectionReport> Kept => _kept;
+    public IEnumerable<ListenerSummary> Listeners => _listeners.Values.OrderByDescending(l => l.HalfEstablished).ThenByDescending(l => l.Connections);
+    public CaptureReadSummary? Read { get; set; }
+    public IReadOnlyList<string> Files { get; set; } = [];
+
+    public void Add(ConnectionReport report)
+    {
+        Connections++;
+        if (report.HalfEstablished)
+            HalfEstablished++;
+        if (!_listeners.TryGetValue(report.Server, out var listener))
+            _listeners[report.Server] = listener = new ListenerSummary(report.Server);
+        listener.Add(report);
+        if (keepAll || report.Fate != Fate.Accepted || report.HalfEstablished)
+        {
+            if (_kept.Count < maxKept)
+                _kept.Add(report);
+            else
+                NotKept++;
+        }
+        if (_serverGaps.Count < MaxGapSamples)
+            SampleHandshake(report);
+    }
+
+    private void SampleHandshake(ConnectionReport report)
+    {
+        long syn = 0, synAck = 0, ack = 0;
+        foreach (var e in report.Evidence)
+        {
+            if (e.Kind == ConnectionEventKind.ClientSyn) syn = e.AtMicroseconds;
+            else if (e.Kind == ConnectionEventKind.ServerSynAck) synAck = e.AtMicroseconds;
+            else if (e.Kind == ConnectionEventKind.ClientHandshakeAck) ack = e.AtMicroseconds;
+        }
+        if (syn != 0 && synAck >= syn && ack >= synAck && report.SynAckResends == 0)
+        {
+            _serverGaps.Add(synAck - syn);
+            _clientGaps.Add(ack - synAck);
+        }
+    }
+
+    /// <summary>
+    /// Where the capture was taken, from handshake timings: next to the server the SYN-ACK follows the SYN at once and the
+    /// client's ACK comes a round trip later; next to the client it is the other way round.
+    /// </summary>
+    public string? VantagePoint()
+    {
+        if (_serverGaps.Count < 3)
+            return null;
+        long serverGap = Median(_serverGaps), clientGap = Median(_clientGaps);
+        string timing = $"the SYN-ACK follows the SYN after {TimeText.Duration(serverGap)}, the client's ACK follows the SYN-ACK after {TimeText.Duration(clientGap)} (medians)";
+        if (clientGap > 4 * serverGap && clientGap >= 200)
+            return $"near the server: {timing}";
+        if (serverGap > 4 * clientGap && serverGap >= 200)
+            return $"near the client: {timing}";
+        return $"undetermined: {timing}";
+    }
+
+    private static long Median(List<long> values)
+    {
+        var sorted = values.ToArray();
+        Array.Sort(sorted);
+        return sorted[sorted.Length / 2];
+    }
+
+    /// <summary>What most likely happened at one listener, from its counts and the shape of its half-established connections.</summary>
+    public IReadOnlyList<string> LikelyCauses(ListenerSummary listener)
+    {
+        var causes = new List<string>();
+        if (listener.HalfEstablished == 0)
+        {
+            if (listener.Count(Fate.SynDropped) > 0)
+                causes.Add($"{listener.Count(Fate.SynDropped)} SYNs got no answer: a full accept queue drops new SYNs (Linux ≥ 4.10), so do a full request queue with syncookies off and firewalls.");
+            if (listener.Count(Fate.HandshakeIncomplete) > 0)
+                causes.Add($"{listener.Count(Fate.HandshakeIncomplete)} handshakes were never acknowledged by the client: port scans, a SYN flood, or clients that gave up. Not half-established.");
+            return causes;
+        }
+        long completed = listener.Count(Fate.Accepted);
+        var span = (listener.LastHalfEstablishedAtMicroseconds ?? 0) - (listener.FirstHalfEstablishedAtMicroseconds ?? 0);
+        if (listener.HalfEstablished >= 2 || listener.Count(Fate.ResetAtHandshake) > 0)
+            causes.Add($"Accept-queue overflow (most likely): {listener.HalfEstablished} connections were half-established within {TimeText.Duration(span)} while {completed} others to the same listener completed normally: more handshakes were in flight than the accept queue (min(backlog, somaxconn) + 1) had room for, so the kernel dropped their final ACKs. A larger backlog, or an application that accepts faster, fixes it; TcpExtListenOverflows on the server confirms it.");
+        else
+            causes.Add("A single half-established connection: a final ACK lost in the network is as likely as an accept-queue overflow.");
+        if (listener.SyncookieKind > 0)
+            causes.Add($"{listener.SyncookieKind} of them show no re-sent SYN-ACK: the server had answered with syncookies (its request queue was full too), so it held no state and re-sent nothing; only the client's data could complete them.");
+        if (listener.RequestSocketKind > 0)
+            causes.Add($"{listener.RequestSocketKind} of them kept a request socket that re-sent its SYN-ACK after the client's ACK: the ACK was ignored (full accept queue) or lost.");
+        if (listener.Count(Fate.ResetAtHandshake) > 0)
+            causes.Add($"{listener.Count(Fate.ResetAtHandshake)} final ACKs drew a RST at once: the server runs with net.ipv4.tcp_abort_on_overflow=1.");
+        if (listener.CompletedByDataWithoutResend > 0 && listener.CompletedByDataWithoutResend == listener.HalfEstablished)
+            causes.Add("Every one of them completed on the client's data with no SYN-ACK re-sent: TCP_DEFER_ACCEPT on the listener drops bare final ACKs on purpose and looks exactly like this.");
+        if (listener.Count(Fate.ResetOnData) > 0)
+            causes.Add($"{listener.Count(Fate.ResetOnData)} were reset when the client sent after the server's state had expired silently; a firewall that forgets connections and answers with RSTs would look alike.");
+        return causes;
+    }
+
+    /// <summary>What a capture taken at one point cannot tell.</summary>
+    public IReadOnlyList<string> Limits()
+    {
+        var limits = new List<string>
+        {
+            "One capture point cannot tell whether the server's kernel dropped a final ACK or the network lost it before the server: capture on the server host, or read its TcpExtListenOverflows counter.",
+            "The wire does not show accept(): \"accepted\" means the server's kernel completed the handshake; a connection complete but never accepted (queued) looks the same until the server sends.",
+            "A syncookie connection whose client sends nothing is invisible: nothing crosses the wire after the handshake (such connections are unknown, not accepted).",
+        };
+        return limits;
+    }
+}

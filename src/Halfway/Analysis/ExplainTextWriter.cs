@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace Halfway.Analysis;
+
+/// <summary>The console form of `halfway explain`: per listener, fates, causes, limits; then each fate explained with one diagram.</summary>
+public static class ExplainTextWriter
+{
+    public static void Write(TextWriter output, ExplainReport report, AnalysisContext context, int maxDetails = 10)
+    {
+        var read = report.Read;
+        var inv = CultureInfo.InvariantCulture;
+        if (read is not null)
+        {
+            string duration = read.FirstTimestampMicroseconds is { } f && read.LastTimestampMicroseconds is { } l ? $", {TimeText.Duration(l - f)} of traffic" : "";
+            output.WriteLine(string.Create(inv, $"Read {report.Files.Count} file(s): {read.Frames:N0} frames, {read.TcpPackets:N0} TCP packets analysed{duration}."));
+        }
+        output.WriteLine(string.Create(inv, $"{report.Connections:N0} connections, {report.HalfEstablished:N0} half-established."));
+        if (report.VantagePoint() is { } vantage)
+            output.WriteLine($"Capture point: {vantage}.");
+        output.WriteLine();
+
+        foreach (var listener in report.Listeners)
+        {
+            output.WriteLine(string.Create(inv, $"Listener {listener.Server}: {listener.Connections:N0} connections, {listener.HalfEstablished:N0} half-established"));
+            output.WriteLine("  " + string.Join(", ", listener.ByFate.Select(x => string.Create(inv, $"{FateNames.Name(x.Fate)} {x.Count:N0}"))));
+            var causes = report.LikelyCauses(listener);
+            if (causes.Count > 0)
+            {
+                output.WriteLine("  What most likely happened:");
+                foreach (var cause in causes)
+                    output.WriteLine("  - " + cause);
+            }
+            var halves = report.Kept.Where(c => c.HalfEstablished && c.Server == listener.Server).ToList();
+            if (halves.Count > 0)
+            {
+                output.WriteLine($"  Half-established connections{(halves.Count > maxDetails ? $" (first {maxDetails} of {halves.Count}; --json lists all)" : "")}:");
+                foreach (var connection in halves.Take(maxDetails))
+                    WriteConnection(output, connection, "    ");
+            }
+            output.WriteLine();
+        }
+
+        if (report.HalfEstablished > 0)
+        {
+            output.WriteLine("What one capture point cannot tell:");
+            foreach (var limit in report.Limits())
+                output.WriteLine("- " + limit);
+            output.WriteLine();
+        }
+
+        var fates = report.Kept.Select(c => c.Fate).Distinct().OrderBy(f => f).ToList();
+        foreach (var fate in fates)
+        {
+            var lines = FateExplainer.ExplainFate(fate, report.Kept, context);
+            foreach (var line in lines)
+                output.WriteLine(line);
+            var representative = FateExplainer.Representative(report.Kept.Where(c => c.Fate == fate).ToList());
+            output.WriteLine();
+            output.Write(Indent(SequenceDiagram.Render(representative), "  "));
+            output.WriteLine();
+        }
+
+        if (report.NotKept > 0)
+            output.WriteLine(string.Create(inv, $"({report.NotKept:N0} more connections were counted but not kept for details.)"));
+        if (read is { Warnings.Count: > 0 })
+        {
+            output.WriteLine("Warnings:");
+            foreach (var warning in read.Warnings)
+                output.WriteLine($"- {warning}");
+        }
+    }
+
+    public static void WriteConnection(TextWriter output, ConnectionReport connection, string indent)
+    {
+        output.WriteLine($"{indent}{connection.Client} -> {connection.Server}  {connection.FateName}{(connection.Kind is { } kind ? $"  ({kind})" : "")}");
+        long origin = connection.Evidence.Count > 0 ? connection.Evidence[0].AtMicroseconds : connection.FirstSeenAtMicroseconds;
+        foreach (var e in connection.Evidence)
+            output.WriteLine($"{indent}  {TimeText.Offset(e.AtMicroseconds, origin),10}  {EventText.Sentence(e)}");
+    }
+
+    private static string Indent(string text, string indent) =>
+        string.Concat(text.Split('\n').Select(line => line.Length == 0 ? "\n" : indent + line + "\n")).TrimEnd('\n') + "\n";
+}

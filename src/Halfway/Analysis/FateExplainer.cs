@@ -1,0 +1,176 @@
+using System.Globalization;
+
+namespace Halfway.Analysis;
+
+/// <summary>
+/// Plain sentences for fates: what the client saw, what the server's kernel did and why, citing the evidence with its
+/// times (relative to the connection's first event) and the counters when the context has them.
+/// </summary>
+public static class FateExplainer
+{
+    /// <summary>A paragraph for one fate across the connections that have it, built around one representative connection.</summary>
+    public static IReadOnlyList<string> ExplainFate(Fate fate, IReadOnlyList<ConnectionReport> connections, AnalysisContext context)
+    {
+        var lines = new List<string>();
+        var with = connections.Where(c => c.Fate == fate).ToList();
+        if (with.Count == 0)
+            return lines;
+        int half = with.Count(c => c.HalfEstablished);
+        string count = with.Count == 1 ? "1 connection" : $"{with.Count} connections";
+        lines.Add($"{FateNames.Name(fate)} — {count}: {FateNames.Meaning(fate)}." + (half > 0 && fate is Fate.AcceptedLate or Fate.Queued or Fate.Unknown ? $" {half} of them were half-established." : ""));
+        var kinds = with.Where(c => c.Kind is not null).GroupBy(c => c.Kind!).Select(g => $"{g.Count()} {g.Key}").ToList();
+        if (kinds.Count > 0)
+            lines.Add($"Kind: {string.Join(", ", kinds)}" + (with.Count(c => c.HalfEstablished && c.Kind is null) is > 0 and var unknownKind ? $", {unknownKind} of unknown kind." : "."));
+        var representative = Representative(with);
+        lines.Add($"For example {representative.Client} -> {representative.Server}:");
+        lines.AddRange(ExplainConnection(representative, context).Select(s => "  " + s));
+        var counters = CounterSentence(fate, context);
+        if (counters is not null)
+            lines.Add(counters);
+        return lines;
+    }
+
+    /// <summary>The connection whose evidence is richest: the one a reader learns most from.</summary>
+    public static ConnectionReport Representative(IReadOnlyList<ConnectionReport> connections) =>
+        connections.OrderByDescending(c => c.HalfEstablished).ThenByDescending(c => c.Evidence.Count).ThenBy(c => c.FirstSeenAtMicroseconds).First();
+
+    /// <summary>Sentences for one connection: the client's view, the server kernel's view, and why.</summary>
+    public static IReadOnlyList<string> ExplainConnection(ConnectionReport report, AnalysisContext context)
+    {
+        var lines = new List<string>();
+        var evidence = report.Evidence;
+        long origin = evidence.Count > 0 ? evidence[0].AtMicroseconds : report.FirstSeenAtMicroseconds;
+        string T(long at) => TimeText.Offset(at, origin);
+        string Times(IEnumerable<ConnectionEvent> events, int max = 6)
+        {
+            var list = events.ToList();
+            var shown = string.Join(", ", list.Take(max).Select(e => T(e.AtMicroseconds)));
+            return list.Count > max ? $"{shown} and {list.Count - max} more times" : shown;
+        }
+
+        var connected = report.ConnectedAtMicroseconds;
+        var resends = evidence.Where(e => e.Kind == ConnectionEventKind.ServerSynAckResent && connected is { } c && e.AtMicroseconds > c).ToList();
+        var retransmissions = evidence.Where(e => e.Kind == ConnectionEventKind.ClientRetransmission).ToList();
+        var firstData = evidence.FirstOrDefault(e => e.Kind is ConnectionEventKind.ClientData or ConnectionEventKind.ClientFin);
+        var bareRst = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.ServerBareRst);
+        var callReset = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.CallReset);
+        var complete = report.ServerCompletedAtMicroseconds;
+        var silence = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.Silence);
+        var requestSample = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.ServerRequestSocket);
+        var gone = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.ServerSocketGone);
+        string queue = context.AcceptQueueLimit is { } limit ? $"the accept queue (limit {limit}) was full" : "the accept queue was full";
+
+        switch (report.Fate)
+        {
+            case Fate.Accepted:
+                lines.Add(connected is { } a
+                    ? $"Client: connect() returned at {T(a)}." + (complete is { } done ? $" Server: its kernel held a complete connection by {T(done)}." : "")
+                    : "Client: connected.");
+                if (report.AcceptedAtMicroseconds is { } acc)
+                    lines.Add($"Server: the application accepted it at {T(acc)}.");
+                else if (!context.ServerSideObserved)
+                    lines.Add("Whether the application called accept() cannot be seen on the wire; the server's kernel completed the handshake.");
+                break;
+
+            case Fate.Refused:
+                lines.Add("Client: connect() failed with ECONNREFUSED. Server: its kernel answered the SYN with a RST: nothing listened on that port.");
+                break;
+
+            case Fate.SynDropped:
+            {
+                var syns = evidence.Where(e => e.Kind is ConnectionEventKind.ClientSyn or ConnectionEventKind.ClientSynRetransmitted).ToList();
+                lines.Add($"Client: sent its SYN at {Times(syns)} and got no answer: it stays in SYN-SENT until connect() times out.");
+                lines.Add("Server: since Linux 4.10 a SYN that arrives while the accept queue is full is dropped (ListenOverflows, ListenDrops); with tcp_syncookies=0 a full request queue drops it too (TCPReqQFullDrop); a firewall or a lost packet gives the same picture.");
+                break;
+            }
+
+            case Fate.HandshakeIncomplete:
+                lines.Add("Client: never acknowledged the server's SYN-ACK, so its connect() never returned (or nothing real was connecting: a port scan, a SYN flood with forged sources).");
+                lines.Add($"Server: held a request socket in SYN-RECV{(evidence.Count(e => e.Kind == ConnectionEventKind.ServerSynAckResent) is > 0 and var n ? $" and re-sent its SYN-ACK {n} times" : "")}; this is server-side half-open, not half-established.");
+                break;
+
+            case Fate.ResetAtHandshake:
+            {
+                long rst = (bareRst.AtMicroseconds != 0 ? bareRst : callReset).AtMicroseconds;
+                lines.Add($"Client: connect() returned at {T(connected ?? origin)}; the RST that followed at {T(rst)} makes its next call fail with ECONNRESET.");
+                lines.Add($"Server: its kernel answered the final ACK with a RST at once ({TimeText.Duration(rst - (connected ?? rst))} after it) instead of creating the connection: with tcp_abort_on_overflow=1 a final ACK that meets a full accept queue is reset (EmbryonicRsts).");
+                break;
+            }
+
+            default:
+                Half(lines);
+                break;
+        }
+        return lines;
+
+        void Half(List<string> lines)
+        {
+            long c = connected ?? origin;
+            // What the client saw.
+            var client = $"Client: connect() returned at {T(c)}";
+            if (firstData.AtMicroseconds != 0)
+                client += $"; it sent data at {T(firstData.AtMicroseconds)} (send() succeeds: it only copies into the kernel)";
+            if (retransmissions.Count > 0)
+                client += $" and re-sent it at {Times(retransmissions)} with no acknowledgement";
+            lines.Add(client + ".");
+
+            // What the server's kernel did.
+            if (resends.Count > 0)
+                lines.Add($"Server: re-sent its SYN-ACK at {Times(resends)} although the client's ACK came at {T(c)}: the request socket (SYN-RECV) ignored that ACK — {queue} when it arrived, or the ACK was lost before the server.");
+            else if (requestSample.AtMicroseconds != 0)
+                lines.Add($"Server: its socket table still showed a request socket in SYN-RECV at {T(requestSample.AtMicroseconds)}, after the client's ACK: the ACK was dropped ({queue}) or lost.");
+            else if (report.Kind == ConnectionClassifier.SyncookieKind)
+                lines.Add($"Server: re-sent no SYN-ACK and {(context.ServerSideObserved ? "its socket table showed no request socket" : "did not answer the client's segments")}: it held no state — a syncookie connection, whose final ACK was dropped because {queue}. (TCP_DEFER_ACCEPT also holds back re-sends until data comes.)");
+            else
+                lines.Add("Server: had not completed the handshake; the evidence does not say whether it held a request socket or had sent a syncookie.");
+
+            switch (report.Fate)
+            {
+                case Fate.AcceptedLate:
+                    var healer = evidence.LastOrDefault(e => e.AtMicroseconds <= (complete ?? long.MaxValue) && e.Kind is ConnectionEventKind.ClientAck or ConnectionEventKind.ClientData or ConnectionEventKind.ClientRetransmission or ConnectionEventKind.ClientFin);
+                    lines.Add($"Then: the server completed the connection by {T(complete ?? c)}, {TimeText.Duration((complete ?? c) - c)} after the client's ACK" +
+                        (healer.AtMicroseconds != 0 ? $", on the client's {(healer.Kind == ConnectionEventKind.ClientAck ? "re-sent ACK" : "data")} at {T(healer.AtMicroseconds)}" : "") +
+                        ": the accept queue had room again. The client saw only a delay.");
+                    break;
+                case Fate.Queued:
+                    lines.Add($"Then: the server's kernel completed the connection{(complete is { } q ? $" at {T(q)}" : "")} but the application never accepted it: it waited in the accept queue until observation ended.");
+                    break;
+                case Fate.ResetOnData:
+                {
+                    long rst = bareRst.AtMicroseconds != 0 ? bareRst.AtMicroseconds : callReset.AtMicroseconds;
+                    lines.Add($"Then: the server's state expired without a word; the client's segment before {T(rst)} found nothing and drew a bare RST at {T(rst)} ({TimeText.Duration(rst - c)} after connect): the client's next call fails with ECONNRESET. The RST answers \"no state\", not the data itself.");
+                    break;
+                }
+                case Fate.Stranded:
+                    lines.Add((gone.AtMicroseconds != 0 ? $"Then: the server's table no longer held it from {T(gone.AtMicroseconds)}" : "Then: the server held nothing") +
+                        " and the client sent nothing: the expiry was silent and nothing will ever tell the client; a recv() waits until its own timeout, keepalive or TCP_USER_TIMEOUT.");
+                    break;
+                case Fate.StillHalfEstablished:
+                    lines.Add($"Then: still half-established when observation ended{(silence.AtMicroseconds != 0 ? $" ({TimeText.Duration(silence.Value)} of silence)" : "")}: {report.Reason}.");
+                    break;
+                case Fate.ClientAborted:
+                    lines.Add("Then: the client gave up and reset the connection itself (its own timeout) before the server completed it.");
+                    break;
+                case Fate.Unknown:
+                    lines.Add($"Then: unknown — {report.Reason}.");
+                    break;
+            }
+        }
+    }
+
+    private static string? CounterSentence(Fate fate, AnalysisContext context)
+    {
+        if (context.CounterDeltas is not { Count: > 0 } deltas)
+            return null;
+        string[] names = fate switch
+        {
+            Fate.SynDropped => ["TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtTCPReqQFullDrop"],
+            Fate.ResetAtHandshake => ["TcpExtListenOverflows", "TcpExtEmbryonicRsts"],
+            Fate.Accepted or Fate.Refused or Fate.HandshakeIncomplete => [],
+            _ => ["TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtSyncookiesSent", "TcpExtSyncookiesRecv", "TcpExtSyncookiesFailed", "TcpExtTCPDeferAcceptDrop", "TcpExtEmbryonicRsts"],
+        };
+        var parts = names.Where(n => deltas.TryGetValue(n, out var d) && d != 0)
+            .Select(n => string.Create(CultureInfo.InvariantCulture, $"{n.Replace("TcpExt", "")} rose by {deltas[n]}")).ToList();
+        return parts.Count == 0 ? null : "Counters: " + string.Join(", ", parts) + ".";
+    }
+}

@@ -1,0 +1,242 @@
+using Halfway.Wire;
+
+namespace Halfway.Analysis;
+
+/// <summary>
+/// One connection being tracked: it turns packets into typed <see cref="ConnectionEvent"/>s (it knows the ISNs, what the
+/// client already sent and what the server acknowledged) and keeps a bounded list of them; the classifier reads it at the end.
+/// </summary>
+internal sealed class Flow
+{
+    /// <summary>The same segment again this soon is the capture seeing it twice (two interfaces, two VLANs), not a retransmission.</summary>
+    public const long DuplicateWindowMicroseconds = 1000;
+    /// <summary>A SYN-ACK this soon after a retransmitted SYN answers that SYN.</summary>
+    public const long SynAnswerWindowMicroseconds = 200_000;
+    private const int MaxEvents = 96;
+    /// <summary>After the server completed the connection the fate is decided: only a few more events are kept, for the timeline.</summary>
+    private const int MaxEventsAfterCompletion = 24;
+
+    public IpEndpoint Client;
+    public IpEndpoint Server;
+    public readonly bool OrientationKnown;
+    public long FirstAt;
+    public long LastAt;
+    public long Packets;
+    public int Duplicates;
+    public bool Closed;
+    public List<(long At, TimelineColumn Column, string Text)>? Notes; // lab calls and server states, kept verbatim
+
+    private ConnectionEvent[] _events = new ConnectionEvent[4];
+    private int _eventCount;
+    private int _eventsDropped;
+    private bool _hasClientIsn, _hasServerIsn, _serverComplete, _clientFin, _serverFin;
+    private uint _clientIsn, _serverIsn, _clientNext, _serverAcked;
+    private long _lastClientSynAt = long.MinValue;
+    private bool _connected;
+
+    // The last segment in each direction, to recognise the same packet captured twice.
+    private long _lastAtToServer = long.MinValue, _lastAtToClient = long.MinValue;
+    private uint _lastSeqToServer, _lastSeqToClient, _lastAckToServer, _lastAckToClient;
+    private int _lastLenToServer, _lastLenToClient;
+    private TcpFlags _lastFlagsToServer, _lastFlagsToClient;
+
+    public Flow(IpEndpoint client, IpEndpoint server, bool orientationKnown, long at)
+    {
+        Client = client;
+        Server = server;
+        OrientationKnown = orientationKnown;
+        FirstAt = LastAt = at;
+    }
+
+    /// <summary>Picks client and server for the first packet of a flow: the SYN's sender is the client; without a SYN, the lower port is taken for the server's.</summary>
+    public static Flow Start(in TcpSegment segment, long at)
+    {
+        if (segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack))
+            return new Flow(segment.Source, segment.Destination, true, at);
+        if (segment.Has(TcpFlags.Syn | TcpFlags.Ack))
+            return new Flow(segment.Destination, segment.Source, true, at);
+        bool sourceIsServer = segment.Source.Port < segment.Destination.Port;
+        return sourceIsServer ? new Flow(segment.Destination, segment.Source, false, at) : new Flow(segment.Source, segment.Destination, false, at);
+    }
+
+    public ReadOnlySpan<ConnectionEvent> Events => _events.AsSpan(0, _eventCount);
+    public int EventsDropped => _eventsDropped;
+    public uint ClientIsn => _clientIsn;
+    public uint ServerIsn => _serverIsn;
+
+    /// <summary>True when this SYN starts a new connection on the same 4-tuple (port reuse: a new ISN).</summary>
+    public bool IsNewConnection(in TcpSegment segment) =>
+        segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack) && _hasClientIsn && segment.Sequence != _clientIsn
+        && segment.Source == Client;
+
+    public void OnPacket(in TcpSegment s, long at, long deliveredAt, bool dropped)
+    {
+        bool toServer = s.Source == Client;
+        if (IsDuplicate(s, at, toServer))
+        {
+            Duplicates++;
+            return;
+        }
+        Packets++;
+        LastAt = at;
+        if (toServer)
+            FromClient(s, at, deliveredAt);
+        else
+            FromServer(s, at);
+        _ = dropped;
+    }
+
+    private bool IsDuplicate(in TcpSegment s, long at, bool toServer)
+    {
+        if (toServer)
+        {
+            bool same = at - _lastAtToServer <= DuplicateWindowMicroseconds && s.Sequence == _lastSeqToServer && s.Acknowledgment == _lastAckToServer
+                && s.Flags == _lastFlagsToServer && s.PayloadLength == _lastLenToServer;
+            _lastAtToServer = at; _lastSeqToServer = s.Sequence; _lastAckToServer = s.Acknowledgment; _lastFlagsToServer = s.Flags; _lastLenToServer = s.PayloadLength;
+            return same;
+        }
+        else
+        {
+            bool same = at - _lastAtToClient <= DuplicateWindowMicroseconds && s.Sequence == _lastSeqToClient && s.Acknowledgment == _lastAckToClient
+                && s.Flags == _lastFlagsToClient && s.PayloadLength == _lastLenToClient;
+            _lastAtToClient = at; _lastSeqToClient = s.Sequence; _lastAckToClient = s.Acknowledgment; _lastFlagsToClient = s.Flags; _lastLenToClient = s.PayloadLength;
+            return same;
+        }
+    }
+
+    private void FromClient(in TcpSegment s, long at, long deliveredAt)
+    {
+        var flags = s.Flags;
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            Closed = true;
+            Add(ConnectionEventKind.ClientRst, at);
+            return;
+        }
+        if ((flags & TcpFlags.Syn) != 0)
+        {
+            if ((flags & TcpFlags.Ack) != 0)
+                return; // a simultaneous open: not a listener's connection
+            if (!_hasClientIsn)
+            {
+                _hasClientIsn = true;
+                _clientIsn = s.Sequence;
+                _clientNext = s.Sequence + 1;
+                Add(ConnectionEventKind.ClientSyn, at);
+            }
+            else
+                Add(ConnectionEventKind.ClientSynRetransmitted, at);
+            _lastClientSynAt = at;
+            return;
+        }
+        if ((flags & TcpFlags.Ack) == 0)
+            return;
+        if (!_connected && _hasServerIsn && s.Acknowledgment == _serverIsn + 1)
+        {
+            _connected = true;
+            if (!_hasClientIsn)
+            {
+                _hasClientIsn = true;
+                _clientIsn = s.Sequence - 1;
+                _clientNext = s.Sequence;
+            }
+            if (s.PayloadLength == 0 && (flags & TcpFlags.Fin) == 0)
+            {
+                Add(ConnectionEventKind.ClientHandshakeAck, at, deliveredAt);
+                return;
+            }
+        }
+        uint length = s.SequenceLength;
+        if (length == 0)
+        {
+            if (_connected)
+                Add(ConnectionEventKind.ClientAck, at);
+            return;
+        }
+        if (!_hasClientIsn)
+            return; // mid-stream without a start: nothing to compare with
+        uint end = s.Sequence + length;
+        bool isNew = SequenceAfter(end, _clientNext);
+        bool fin = (flags & TcpFlags.Fin) != 0;
+        if (fin)
+            _clientFin = true;
+        if (isNew)
+        {
+            _clientNext = end;
+            Add(fin && s.PayloadLength == 0 ? ConnectionEventKind.ClientFin : ConnectionEventKind.ClientData, at, s.PayloadLength);
+        }
+        else if (!_serverComplete || SequenceAfter(end, _serverAcked))
+            Add(ConnectionEventKind.ClientRetransmission, at, s.PayloadLength);
+        if (_clientFin && _serverFin)
+            Closed = true;
+    }
+
+    private void FromServer(in TcpSegment s, long at)
+    {
+        var flags = s.Flags;
+        if ((flags & TcpFlags.Syn) != 0)
+        {
+            if ((flags & TcpFlags.Ack) == 0)
+                return;
+            if (!_hasServerIsn)
+            {
+                _hasServerIsn = true;
+                _serverIsn = s.Sequence;
+                if (!_hasClientIsn)
+                {
+                    _hasClientIsn = true;
+                    _clientIsn = s.Acknowledgment - 1;
+                    _clientNext = s.Acknowledgment;
+                }
+                Add(ConnectionEventKind.ServerSynAck, at);
+            }
+            else if (s.Sequence == _serverIsn)
+                Add(at - _lastClientSynAt <= SynAnswerWindowMicroseconds ? ConnectionEventKind.ServerSynAckAnsweringSyn : ConnectionEventKind.ServerSynAckResent, at);
+            return;
+        }
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            Closed = true;
+            if ((flags & TcpFlags.Ack) == 0)
+                Add(ConnectionEventKind.ServerBareRst, at, _hasServerIsn ? s.Sequence - _serverIsn : -1);
+            else if (!_hasServerIsn && !_connected)
+                Add(ConnectionEventKind.ServerRefused, at);
+            else
+                Add(ConnectionEventKind.ServerCompleteSocket, at, ((long)flags << 32) | (uint)s.PayloadLength);
+            return;
+        }
+        if ((flags & TcpFlags.Ack) == 0)
+            return;
+        if (!_serverComplete || SequenceAfter(s.Acknowledgment, _serverAcked))
+            _serverAcked = s.Acknowledgment;
+        if (!_serverComplete)
+            _eventCountAtCompletion = _eventCount + 1;
+        _serverComplete = true;
+        if ((flags & TcpFlags.Fin) != 0)
+            _serverFin = true;
+        if (_clientFin && _serverFin)
+            Closed = true;
+        Add(ConnectionEventKind.ServerCompleteSocket, at, ((long)flags << 32) | (uint)s.PayloadLength);
+    }
+
+    public void AddNote(long at, TimelineColumn column, string text) => (Notes ??= []).Add((at, column, text));
+
+    public void Add(ConnectionEventKind kind, long at, long value = 0)
+    {
+        if (_eventCount >= (_serverComplete ? Math.Min(MaxEvents, _eventCountAtCompletion + MaxEventsAfterCompletion) : MaxEvents))
+        {
+            _eventsDropped++;
+            // The end of a connection decides its fate as much as its start: the last slot holds the latest event.
+            if (_eventCount == MaxEvents && kind is not (ConnectionEventKind.ClientAck or ConnectionEventKind.ClientData or ConnectionEventKind.ServerCompleteSocket))
+                _events[MaxEvents - 1] = new ConnectionEvent(kind, at, value);
+            return;
+        }
+        if (_eventCount == _events.Length)
+            Array.Resize(ref _events, Math.Min(_events.Length * 2, MaxEvents));
+        _events[_eventCount++] = new ConnectionEvent(kind, at, value);
+    }
+
+    private int _eventCountAtCompletion;
+
+    private static bool SequenceAfter(uint a, uint b) => (int)(a - b) > 0;
+}

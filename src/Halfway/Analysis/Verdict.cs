@@ -1,0 +1,14 @@
+namespace Halfway.Analysis;
+
+/// <summary>The classifier's answer for one connection.</summary>
+/// <param name="Kind">"request-socket", "syncookie", or null when the evidence does not say.</param>
+/// <param name="Reason">One line saying which evidence decided the fate (or why it stays unknown).</param>
+public sealed record Verdict(
+    Fate Fate,
+    bool HalfEstablished,
+    string? Kind,
+    string Reason,
+    long? ConnectedAtMicroseconds,
+    long? ServerCompletedAtMicroseconds,
+    long? AcceptedAtMicroseconds,
+    IReadOnlyList<ConnectionEvent> Evidence);
