@@ -70,7 +70,7 @@ public static class ReportBuilder
             Connections = run.Connections.Select(c =>
             {
                 var verdict = analysis.ForConnection(c);
-                return new ConnectionReport
+                return new RunConnectionReport
                 {
                     Id = c.Id,
                     Client = c.Local?.ToString(),

@@ -57,7 +57,7 @@ public sealed record ScenarioReport
     public required List<string> Notes { get; init; }
     public required List<string> Warnings { get; init; }
     public required string? Capture { get; init; }
-    public required List<ConnectionReport> Connections { get; init; }
+    public required List<RunConnectionReport> Connections { get; init; }
 }
 
 public sealed record ChangedSettingReport(string Host, string Name, string Default, string Value);
@@ -69,7 +69,7 @@ public sealed record ServerReport(int Accepted, double? FirstAcceptMs, double? L
 
 public sealed record StepSummary(int Index, string Step, string Result, string? Errno, int Count, double FirstMs, double LastMs);
 
-public sealed record ConnectionReport
+public sealed record RunConnectionReport
 {
     public required int Id { get; init; }
     public required string? Client { get; init; }

@@ -20,6 +20,7 @@ public sealed class TrafficClient
     private readonly LabClock _clock;
     private readonly IPEndPoint _server;
     private readonly ClientConnection[] _connections;
+    private double _startedAtMs;
 
     public TrafficClient(ClientSpec spec, LabClock clock, IPEndPoint server)
     {
@@ -39,6 +40,7 @@ public sealed class TrafficClient
     public async Task RunAsync(LabHost host, CancellationToken runBound)
     {
         var sockets = host.Run(() => _connections.Select(_ => CreateSocket()).ToArray());
+        _startedAtMs = _clock.NowMilliseconds;
         // Each connection runs synchronously up to its first pending call, so a burst's connects leave in one tight loop.
         var tasks = new Task[_connections.Length];
         for (int i = 0; i < _connections.Length; i++)
@@ -82,7 +84,7 @@ public sealed class TrafficClient
         try
         {
             if (_spec.Rate is { } rate)
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(0, connection.Id * 1000.0 / rate - _clock.NowMilliseconds)), runBound);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(0, _startedAtMs + connection.Id * 1000.0 / rate - _clock.NowMilliseconds)), runBound);
             for (int index = 0; index < _spec.Steps.Count; index++)
             {
                 var step = _spec.Steps[index];
@@ -98,7 +100,7 @@ public sealed class TrafficClient
                 if (step.Kind == StepKind.Connect && result == "ok")
                 {
                     connection.ConnectedAtMs = ended;
-                    connection.Local = IpEndpoint.From((IPEndPoint)socket.LocalEndPoint!);
+                    RecordLocal(connection, socket);
                 }
                 // A failed connect ends the connection; later calls would only repeat the failure.
                 if ((step.Kind == StepKind.Connect && result != "ok") || result == "cancelled")
@@ -127,7 +129,12 @@ public sealed class TrafficClient
             {
                 case StepKind.Connect:
                     connection.ConnectStartedAtMs = started;
-                    await socket.ConnectAsync(_server, timeout.Token);
+                    var connecting = socket.ConnectAsync(_server, timeout.Token);
+                    // The kernel picked the local port when the SYN left; record it now so that a connect that
+                    // fails can still be matched to its packets.
+                    if (!connecting.IsCompleted)
+                        RecordLocal(connection, socket);
+                    await connecting;
                     return ("ok", null, null);
                 case StepKind.Wait:
                 {
@@ -177,6 +184,12 @@ public sealed class TrafficClient
             };
             return (result, errno, e.Message);
         }
+    }
+
+    private static void RecordLocal(ClientConnection connection, Socket socket)
+    {
+        if (SocketNames.Local(socket) is { } local)
+            connection.Local = local;
     }
 
     private static TcpInfo? TryReadInfo(Socket socket)

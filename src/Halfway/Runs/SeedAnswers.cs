@@ -1,0 +1,93 @@
+using System.Globalization;
+using Halfway.Analysis;
+using Halfway.Lab;
+using Halfway.Wire;
+
+namespace Halfway.Runs;
+
+/// <summary>
+/// Answers the seed's three questions from one run's data: why send() succeeds on a half-established
+/// connection, why receive() fails only after a send, and whether the server resets such a connection on its own.
+/// Every figure comes from the run; where the run has no such connection, the answer says so.
+/// </summary>
+public static class SeedAnswers
+{
+    public static IEnumerable<string> For(ScenarioRun run, IReadOnlyList<ConnectionReport> reports)
+    {
+        var half = reports.Where(r => r.HalfEstablished).ToList();
+        if (half.Count == 0)
+        {
+            yield return "No connection of this run was half-established, so it cannot answer the seed's questions.";
+            yield break;
+        }
+        var byClient = run.Connections.Where(c => c.Local is not null).ToDictionary(c => c.Local!.Value);
+        var halfConnections = half.Select(r => byClient.GetValueOrDefault(r.Client)).OfType<Traffic.ClientConnection>().ToList();
+        var senders = halfConnections.Where(c => c.Steps.Any(s => s.Step == "send")).ToList();
+        var nonSenders = halfConnections.Where(c => !c.Steps.Any(s => s.Step == "send")).ToList();
+        string kinds = string.Join(", ", half.GroupBy(r => r.Kind ?? "unknown kind").Select(g => $"{g.Count()} {g.Key}"));
+
+        // 1. send() succeeds
+        if (senders.Count > 0)
+        {
+            var sends = senders.Select(c => c.Steps.First(s => s.Step == "send")).ToList();
+            int ok = sends.Count(s => s.Result == "ok");
+            int unacked = sends.Count(s => s.Result == "ok" && s.Info is { Unacked: > 0 });
+            yield return $"Why does send() succeed? {ok} of {sends.Count} sends on the {half.Count} half-established connections ({kinds}) returned success: " +
+                $"send() only copies the bytes into the client kernel's buffer. Right after it, TCP_INFO showed the data still unacknowledged on {unacked} of them; " +
+                "the client is ESTABLISHED (it got the SYN-ACK and sent its ACK), so nothing local can fail.";
+        }
+        else
+            yield return $"Why does send() succeed? This scenario never sends; {half.Count} connections were half-established ({kinds}).";
+
+        // 2. receive() fails only after a send
+        var resetSenders = senders.Where(c => c.Steps.Any(s => s.Result == "reset")).ToList();
+        if (senders.Count > 0)
+        {
+            var rstDelays = resetSenders.Select(c => RstAfterClientSegment(run, c.Local!.Value)).OfType<double>().ToList();
+            string after = rstDelays.Count > 0
+                ? $"; each RST came {Ms(rstDelays.Min())}..{Ms(rstDelays.Max())} after a client segment reached the server (the data or its retransmission)"
+                : "";
+            var completed = senders.Count(c => c.Steps.Any(s => s.Step == "receive" && s.Result == "data"));
+            yield return $"Why does receive() fail only after a send? Of {senders.Count} half-established connections that sent, {resetSenders.Count} got ECONNRESET{after}, " +
+                $"and {completed} got the reply because their data completed the handshake once the accept queue had room. " +
+                "The RST is the server's answer to a segment for which it holds no state: without a segment from the client there is nothing to answer.";
+        }
+        if (nonSenders.Count > 0)
+        {
+            int timeouts = nonSenders.Count(c => c.Steps.Any(s => s.Step == "receive" && s.Result == "timeout"));
+            int rsts = nonSenders.Count(c => run.Packets.Any(p => IsRstTo(p, c.Local!.Value)));
+            yield return $"Receive only: {nonSenders.Count} half-established connections never sent; {timeouts} of their receive() calls ended by timeout, and the server sent {rsts} of them a RST. " +
+                "An idle ESTABLISHED socket runs no timer, so the client learns nothing.";
+        }
+
+        // 3. does the server reset on its own?
+        var unsolicited = half.Count(r => run.Packets.Any(p => IsRstTo(p, r.Client) && RstAfterClientSegment(run, r.Client) is null));
+        int expired = half.Count(r => r.Evidence.Any(e => e.Kind == ConnectionEventKind.ServerSocketGone));
+        int cookieNoResend = half.Count(r => r.Kind == ConnectionClassifier.SyncookieKind && r.SynAckResends == 0);
+        yield return $"Does the server reset a half-established connection on its own (the seed's accepted answer)? In this run it sent {unsolicited} RSTs that did not answer a client segment. " +
+            (expired > 0 ? $"{expired} request sockets vanished from the server's table with nothing sent: expiry is silent. " : "") +
+            (cookieNoResend > 0 ? $"{cookieNoResend} syncookie connections got no re-sent SYN-ACK at all: the server held no state for them. " : "") +
+            "The reset the seed saw is the answer to the client's own next segment.";
+    }
+
+    private static bool IsRstTo(LinkPacket packet, IpEndpoint client) =>
+        packet.Direction == LinkDirection.ServerToClient && TcpSegment.TryParseIp(packet.Bytes, out var s) && s.Destination == client && s.Has(TcpFlags.Rst);
+
+    /// <summary>Milliseconds from the last client segment that reached the server to the server's first RST to that client; null if none.</summary>
+    private static double? RstAfterClientSegment(ScenarioRun run, IpEndpoint client)
+    {
+        long lastClientArrival = -1;
+        foreach (var packet in run.Packets)
+        {
+            if (!TcpSegment.TryParseIp(packet.Bytes, out var s))
+                continue;
+            if (packet.Direction == LinkDirection.ClientToServer && s.Source == client && packet.Action == LinkAction.Passed)
+                lastClientArrival = Math.Max(lastClientArrival, packet.DeliveredAtMicroseconds);
+            else if (packet.Direction == LinkDirection.ServerToClient && s.Destination == client && s.Has(TcpFlags.Rst))
+                return lastClientArrival >= 0 && packet.SeenAtMicroseconds - lastClientArrival < 50_000 ? (packet.SeenAtMicroseconds - lastClientArrival) / 1000.0 : null;
+        }
+        return null;
+    }
+
+    private static string Ms(double ms) => string.Create(CultureInfo.InvariantCulture, $"{ms:0.###} ms");
+}
