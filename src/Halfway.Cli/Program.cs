@@ -10,6 +10,7 @@ public static class Program
         var root = new RootCommand("halfway: reproduce, observe and explain half-established TCP connections (connect() returned, accept() did not)");
         // One line per command; each command lives in its own file under Commands/.
         root.Subcommands.Add(ScenariosCommand.Create());
+        root.Subcommands.Add(WatchCommand.Create());
         return await CommandRunner.InvokeAsync(root, args);
     }
 }
