@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net;
 using Halfway.Observe.Watch;
 
 namespace Halfway.Cli.Commands;
@@ -51,17 +50,10 @@ public static class WatchCommand
                 Once = parse.GetValue(once),
                 Json = parse.GetValue(json),
                 Live = !parse.GetValue(json) && !parse.GetValue(once) && !Console.IsOutputRedirected,
-                Prometheus = parse.GetValue(prometheus) is { } address ? ParsePrometheus(address) : null,
+                Prometheus = parse.GetValue(prometheus) is { } address ? PrometheusEndpoint.ParseAddress(address) : null,
             };
             return await WatchSession.RunAsync(settings, Console.Out, token);
         }));
         return command;
-    }
-
-    /// <summary>[ADDR:]PORT for the metrics endpoint; without an address it binds to loopback only.</summary>
-    internal static IPEndPoint ParsePrometheus(string text)
-    {
-        var (address, port) = WatchTarget.ParseAddressAndPort(text, "--prometheus address");
-        return new IPEndPoint(address ?? IPAddress.Loopback, port);
     }
 }

@@ -21,6 +21,13 @@ public sealed class PrometheusEndpoint : IDisposable
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_listener.LocalEndpoint;
 
+    /// <summary>[ADDR:]PORT for the metrics endpoint; without an address it binds to loopback only.</summary>
+    public static IPEndPoint ParseAddress(string text)
+    {
+        var (address, port) = WatchTarget.ParseAddressAndPort(text, "--prometheus address");
+        return new IPEndPoint(address ?? IPAddress.Loopback, port);
+    }
+
     public static PrometheusEndpoint Start(IPEndPoint endpoint)
     {
         var listener = new TcpListener(endpoint);
