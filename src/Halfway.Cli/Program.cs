@@ -13,6 +13,7 @@ public static class Program
         root.Subcommands.Add(ScenariosCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
         root.Subcommands.Add(LabHoldCommand.Create());
+        root.Subcommands.Add(WatchCommand.Create());
         return await CommandRunner.InvokeAsync(root, args);
     }
 }

@@ -136,7 +136,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
 /// <summary>Builds one netlink message: header, a fixed family struct, then attributes.</summary>
 internal sealed class NetlinkMessageBuilder
 {
-    private readonly byte[] _buffer = new byte[1024];
+    private byte[] _buffer = new byte[1024];
     private int _length = NetlinkSocket.HeaderLength;
     private readonly ushort _type;
 
@@ -150,6 +150,7 @@ internal sealed class NetlinkMessageBuilder
 
     public NetlinkMessageBuilder Struct<T>(T value) where T : unmanaged
     {
+        EnsureRoom(Marshal.SizeOf<T>());
         MemoryMarshal.Write(_buffer.AsSpan(_length), in value);
         _length = NetlinkSocket.Align(_length + Marshal.SizeOf<T>());
         return this;
@@ -157,11 +158,20 @@ internal sealed class NetlinkMessageBuilder
 
     public NetlinkMessageBuilder Attribute(ushort type, ReadOnlySpan<byte> value)
     {
+        EnsureRoom(4 + value.Length);
         BinaryPrimitives.WriteUInt16LittleEndian(_buffer.AsSpan(_length), (ushort)(4 + value.Length));
         BinaryPrimitives.WriteUInt16LittleEndian(_buffer.AsSpan(_length + 2), type);
         value.CopyTo(_buffer.AsSpan(_length + 4));
         _length = NetlinkSocket.Align(_length + 4 + value.Length);
         return this;
+    }
+
+    /// <summary>Grows the buffer for large attributes (e.g. a sock_diag filter of many ports).</summary>
+    private void EnsureRoom(int bytes)
+    {
+        int needed = NetlinkSocket.Align(_length + bytes);
+        if (needed > _buffer.Length)
+            Array.Resize(ref _buffer, Math.Max(needed, _buffer.Length * 2));
     }
 
     public byte[] Finish(ushort flags, uint sequence)

@@ -38,6 +38,9 @@ public static class KernelCounters
         return counters;
     }
 
+    /// <summary>Reads only /proc/thread-self/net/netstat (TcpExt, IpExt, ...) of the calling thread's namespace: cheaper when snmp is not needed.</summary>
+    public static Dictionary<string, long> ReadCurrentNamespaceNetstat() => Parse(File.ReadAllText("/proc/thread-self/net/netstat"));
+
     public static Dictionary<string, long> Delta(IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after)
     {
         var delta = new Dictionary<string, long>(StringComparer.Ordinal);

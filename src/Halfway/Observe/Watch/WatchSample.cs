@@ -1,0 +1,16 @@
+namespace Halfway.Observe.Watch;
+
+/// <summary>
+/// Everything one sample saw: the watched listeners, the namespace's counters with their change
+/// since the previous reading, the targets that have no listener, and the alerts it raised.
+/// </summary>
+public sealed record WatchSample(
+    DateTimeOffset Time,
+    TimeSpan Interval,
+    string Namespace,
+    IReadOnlyList<ListenerSample> Listeners,
+    IReadOnlyList<CounterSample> Counters,
+    IReadOnlyList<string> NotListening,
+    IReadOnlyList<string> MissingCounters,
+    IReadOnlyList<string> Alerts,
+    TimeSpan SampleDuration);

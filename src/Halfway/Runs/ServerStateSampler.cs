@@ -1,0 +1,140 @@
+using Halfway.Analysis;
+using Halfway.Lab;
+using Halfway.Observe;
+using Halfway.Wire;
+
+namespace Halfway.Runs;
+
+/// <summary>
+/// Samples the server host's socket table (sock_diag, filtered to the scenario's port) every 50 ms:
+/// the listener's accept queue, and each connection's server-side state — a SYN-RECV request socket,
+/// an ESTABLISHED child, or nothing. Only changes are recorded.
+/// </summary>
+internal sealed class ServerStateSampler : IDisposable
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
+    private static readonly TcpState[] States =
+    [
+        TcpState.Listen, TcpState.SynRecv, TcpState.Established, TcpState.FinWait1, TcpState.FinWait2,
+        TcpState.CloseWait, TcpState.LastAck, TcpState.Closing,
+    ];
+
+    private readonly SocketTable _table;
+    private readonly ushort _port;
+    private readonly LabClock _clock;
+    private readonly ScenarioRun _run;
+    private readonly Dictionary<(IpEndpoint, IpEndpoint), (string State, int Retransmits)> _last = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly object _gate = new();
+
+    private ServerStateSampler(SocketTable table, int port, LabClock clock, ScenarioRun run)
+    {
+        _table = table;
+        _port = (ushort)port;
+        _clock = clock;
+        _run = run;
+        run.ServerTableObserved = true;
+        Sample();
+        _loop = Task.Run(LoopAsync);
+    }
+
+    /// <summary>Null (and a warning in the run) when the socket table cannot be read.</summary>
+    public static ServerStateSampler? TryStart(LabHost server, int port, LabClock clock, ScenarioRun run)
+    {
+        try
+        {
+            var table = server.Run(() => new SocketTable());
+            return new ServerStateSampler(table, port, clock, run);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            run.Warnings.Add($"the server's socket table could not be read ({e.Message}): fates rest on packets and socket calls only");
+            return null;
+        }
+    }
+
+    private async Task LoopAsync()
+    {
+        using var timer = new PeriodicTimer(Interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+                Sample();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void Sample()
+    {
+        lock (_gate)
+        {
+            var records = _table.Read(States, [_port]);
+            double now = _clock.NowMilliseconds;
+            long nowUs = _clock.NowMicroseconds;
+            var seen = new HashSet<(IpEndpoint, IpEndpoint)>();
+            int synRecv = 0;
+            SocketRecord? listener = null;
+            foreach (var record in records)
+            {
+                if (record.State == TcpState.Listen)
+                {
+                    if (record.Local.Port == _port)
+                        listener = record;
+                    continue;
+                }
+                if (record.Local.Port != _port)
+                    continue;
+                var key = (record.Remote, record.Local);
+                string state = StateName(record.State);
+                if (state == "SYN-RECV")
+                    synRecv++;
+                seen.Add(key);
+                if (!_last.TryGetValue(key, out var previous) || previous.State != state || previous.Retransmits != record.Retransmits)
+                {
+                    _last[key] = (state, record.Retransmits);
+                    _run.ServerSockets.Add(new ServerSocketObservation(nowUs, record.Remote, record.Local, state, record.Retransmits));
+                }
+            }
+            foreach (var key in _last.Keys.Where(k => !seen.Contains(k) && _last[k].State != "none").ToList())
+            {
+                _last[key] = ("none", 0);
+                _run.ServerSockets.Add(new ServerSocketObservation(nowUs, key.Item1, key.Item2, "none", 0));
+            }
+            if (listener is { } l)
+                _run.ListenerSamples.Add(new ListenerSample(now, l.ReceiveQueue, l.SendQueue, synRecv, l.Drops));
+        }
+    }
+
+    public static string StateName(TcpState state) => state switch
+    {
+        TcpState.SynRecv or TcpState.NewSynRecv => "SYN-RECV",
+        TcpState.Established => "ESTABLISHED",
+        TcpState.FinWait1 => "FIN-WAIT-1",
+        TcpState.FinWait2 => "FIN-WAIT-2",
+        TcpState.CloseWait => "CLOSE-WAIT",
+        TcpState.LastAck => "LAST-ACK",
+        TcpState.Closing => "CLOSING",
+        TcpState.TimeWait => "TIME-WAIT",
+        _ => state.ToString().ToUpperInvariant(),
+    };
+
+    /// <summary>Takes a last sample and stops.</summary>
+    public void Stop()
+    {
+        if (_stop.IsCancellationRequested)
+            return;
+        _stop.Cancel();
+        _loop.Wait(TimeSpan.FromSeconds(5));
+        Sample();
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _table.Dispose();
+        _stop.Dispose();
+    }
+}
