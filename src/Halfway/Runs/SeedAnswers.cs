@@ -55,9 +55,11 @@ public static class SeedAnswers
         if (nonSenders.Count > 0)
         {
             int timeouts = nonSenders.Count(c => c.Steps.Any(s => s.Step == "receive" && s.Result == "timeout"));
-            int rsts = nonSenders.Count(c => run.Packets.Any(p => IsRstTo(p, c.Local!.Value)));
-            yield return $"Receive only: {nonSenders.Count} half-established connections never sent; {timeouts} of their receive() calls ended by timeout, and the server sent {rsts} of them a RST. " +
-                "An idle ESTABLISHED socket runs no timer, so the client learns nothing.";
+            int rstBeforeClose = nonSenders.Count(c => FirstRstBeforeClientFin(run, c.Local!.Value));
+            int rstAfterClose = nonSenders.Count(c => run.Packets.Any(p => IsRstTo(p, c.Local!.Value))) - rstBeforeClose;
+            yield return $"Receive only: {nonSenders.Count} half-established connections never sent; {timeouts} of their receive() calls ended by timeout, " +
+                $"and while they waited the server sent {rstBeforeClose} of them a RST. An idle ESTABLISHED socket runs no timer, so the client learns nothing." +
+                (rstAfterClose > 0 ? $" ({rstAfterClose} got a RST only after the client closed: its FIN was the first segment the server could answer.)" : "");
         }
 
         // 3. does the server reset on its own?
@@ -68,6 +70,20 @@ public static class SeedAnswers
             (expired > 0 ? $"{expired} request sockets vanished from the server's table with nothing sent: expiry is silent. " : "") +
             (cookieNoResend > 0 ? $"{cookieNoResend} syncookie connections got no re-sent SYN-ACK at all: the server held no state for them. " : "") +
             "The reset the seed saw is the answer to the client's own next segment.";
+    }
+
+    private static bool FirstRstBeforeClientFin(ScenarioRun run, IpEndpoint client)
+    {
+        foreach (var packet in run.Packets)
+        {
+            if (!TcpSegment.TryParseIp(packet.Bytes, out var s))
+                continue;
+            if (packet.Direction == LinkDirection.ClientToServer && s.Source == client && s.Has(TcpFlags.Fin))
+                return false;
+            if (packet.Direction == LinkDirection.ServerToClient && s.Destination == client && s.Has(TcpFlags.Rst))
+                return true;
+        }
+        return false;
     }
 
     private static bool IsRstTo(LinkPacket packet, IpEndpoint client) =>
