@@ -189,9 +189,21 @@ public sealed unsafe class TunLink : IDisposable
 
     public void Dispose()
     {
+        if (_stopping)
+            return;
         _stopping = true;
         if (_thread.IsAlive)
             _thread.Join(TimeSpan.FromSeconds(5));
+        // Packets still delayed when the lab stops were seen but never delivered: report them, so the capture holds every packet seen.
+        for (int side = 0; side < 2; side++)
+        {
+            while (_directions[side].Queue.TryDequeue(out var pending))
+            {
+                Interlocked.Increment(ref _packetsDropped);
+                _observer?.Invoke(new LinkPacket(pending.SeenAt, -1, (LinkDirection)side, LinkAction.Dropped,
+                    "the lab stopped before its delay ended", pending.Bytes.Length, Snap(pending.Bytes)));
+            }
+        }
         Libc.close(_fds[0]);
         Libc.close(_fds[1]);
     }

@@ -101,10 +101,10 @@ public static class ScenarioRunner
         await server.DisposeAsync();
         run.ServerEvents.AddRange(server.Events.OrderBy(e => e.AtMs));
         run.Connections = client.Connections;
-        run.LinkPacketsSeen = lab.Link?.PacketsSeen ?? 0;
-        run.LinkPacketsDropped = lab.Link?.PacketsDropped ?? 0;
         run.DurationMs = clock.NowMilliseconds;
         lab.Link?.Dispose();
+        run.LinkPacketsSeen = lab.Link?.PacketsSeen ?? 0;
+        run.LinkPacketsDropped = lab.Link?.PacketsDropped ?? 0;
         lock (packets)
             packets.Sort((a, b) => a.SeenAtMicroseconds.CompareTo(b.SeenAtMicroseconds));
         return run;

@@ -38,8 +38,13 @@ public sealed class KernelSettingScenarioTests
         var reset = abort.Connections.Where(c => c.Steps.Any(s => s.Result == "reset")).ToList();
         Assert.NotEmpty(reset);
         Assert.True(abort.Counters["server"].GetValueOrDefault("TcpExtEmbryonicRsts") > 0);
+        var abortAnalysis = ScenarioAnalysis.Analyze(abort);
+        var quietAnalysis = ScenarioAnalysis.Analyze(quiet);
+        Assert.DoesNotContain(quiet.Connections, c => quietAnalysis.ForConnection(c).Fate == "reset-at-handshake");
         foreach (var c in reset)
         {
+            Assert.Equal("reset-at-handshake", abortAnalysis.ForConnection(c).Fate);
+            Assert.True(abortAnalysis.ForConnection(c).HalfEstablished);
             // Reset at handshake: connect() had succeeded, the RST reached the client before its data.
             Assert.Equal("ok", Step(c, "connect")!.Result);
             Assert.True(ServerReset(abort, c.Local!.Value));
@@ -68,7 +73,42 @@ public sealed class KernelSettingScenarioTests
             .ToList();
         Assert.NotEmpty(late);
         Assert.All(late, c => Assert.Equal("data", Step(c, "receive")!.Result));
+        var analysis = ScenarioAnalysis.Analyze(run);
+        Assert.All(late, c => Assert.Equal("accepted-late", analysis.ForConnection(c).Fate));
+        Assert.All(late, c => Assert.True(analysis.ForConnection(c).HalfEstablished));
         Assert.True(run.Counters["server"].GetValueOrDefault("TcpExtListenOverflows") > 0);
+    }
+
+    [LabFact]
+    public async Task Syncookies_decide_the_kind_of_half_established_connection()
+    {
+        const string yaml = """
+            name: cookies-{0}
+            duration: 12s
+            link: {{ delay: 5ms }}
+            kernel:
+              server: {{ net.ipv4.tcp_syncookies: {0}, net.ipv4.tcp_synack_retries: 2 }}
+            server: {{ port: 8080, backlog: 2, accept: {{ mode: rate, rate: 1, start_after: 500ms }} }}
+            clients:
+              count: 10
+              steps:
+                - connect: {{ timeout: 6s }}
+                - wait: 500ms
+                - send: Ping
+                - receive: {{ timeout: 2s }}
+            """;
+        var on = await Run(string.Format(System.Globalization.CultureInfo.InvariantCulture, yaml, 1));
+        var off = await Run(string.Format(System.Globalization.CultureInfo.InvariantCulture, yaml, 0));
+        var onAnalysis = ScenarioAnalysis.Analyze(on);
+        var offAnalysis = ScenarioAnalysis.Analyze(off);
+
+        Assert.True(on.Counters["server"].GetValueOrDefault("TcpExtSyncookiesSent") > 0);
+        Assert.Contains(on.Connections, c => onAnalysis.ForConnection(c) is { HalfEstablished: true, Kind: "syncookie" });
+
+        Assert.Equal(0, off.Counters["server"].GetValueOrDefault("TcpExtSyncookiesSent"));
+        Assert.True(off.Counters["server"].GetValueOrDefault("TcpExtTCPReqQFullDrop") > 0, "with cookies off a full request queue drops SYNs");
+        Assert.DoesNotContain(off.Connections, c => offAnalysis.ForConnection(c).Kind == "syncookie");
+        Assert.Contains(off.Connections, c => offAnalysis.ForConnection(c) is { HalfEstablished: true, Kind: "request-socket" });
     }
 
     [LabFact]

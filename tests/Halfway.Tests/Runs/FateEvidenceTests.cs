@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text.Json;
+using Halfway.Tests.Support;
+
+namespace Halfway.Tests.Runs;
+
+/// <summary>
+/// Runs `halfway run seed --json` as a real process and checks every connection's fate against evidence the
+/// tool did not produce: tshark's reading of the run's capture, and the run's own socket calls and accepts.
+/// </summary>
+[Collection(LabCollection.Name)]
+public sealed class FateEvidenceTests
+{
+    [LabFact]
+    public void Every_fate_of_the_seed_run_agrees_with_tshark_and_the_socket_calls()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"halfway-test-{Guid.NewGuid():N}");
+        try
+        {
+            var (exitCode, stdout, stderr) = HalfwayProcess.Run(TimeSpan.FromSeconds(90), "run", "seed", "--json", "--quiet", "--output", folder);
+            Assert.True(exitCode == 0, $"halfway run seed failed ({exitCode}): {stderr}");
+            using var report = JsonDocument.Parse(stdout);
+            Assert.Equal("halfway.run/1", report.RootElement.GetProperty("schema").GetString());
+            string runFolder = report.RootElement.GetProperty("run_folder").GetString()!;
+            var fatesSeen = new HashSet<string>();
+            foreach (var scenario in report.RootElement.GetProperty("scenarios").EnumerateArray())
+            {
+                string capture = Path.Combine(runFolder, scenario.GetProperty("capture").GetString()!);
+                var wire = TsharkView.Read(capture);
+                // The capture holds every packet the link saw.
+                Assert.Equal(scenario.GetProperty("link").GetProperty("packets_seen").GetInt64(), wire.Packets);
+                foreach (var connection in scenario.GetProperty("connections").EnumerateArray())
+                {
+                    string fate = connection.GetProperty("fate").GetString()!;
+                    fatesSeen.Add(fate);
+                    string? client = connection.GetProperty("client").GetString();
+                    Assert.NotNull(client);
+                    int port = int.Parse(client![(client.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+                    var flow = wire.Flows.GetValueOrDefault(port) ?? new TsharkView.Flow();
+                    var results = connection.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("result").GetString()).ToList();
+                    bool connected = connection.GetProperty("connected_at_ms").ValueKind != JsonValueKind.Null;
+                    bool accepted = connection.GetProperty("accepted_at_ms").ValueKind != JsonValueKind.Null;
+                    bool half = connection.GetProperty("half_established").GetBoolean();
+                    string? kind = connection.GetProperty("kind").GetString();
+                    string where = $"{scenario.GetProperty("name").GetString()} {client} ({fate})";
+
+                    if (half)
+                        Assert.True(connected, $"{where}: half-established but connect() never returned");
+                    if (kind == "syncookie")
+                        Assert.True(flow.SynAckRetransmissions == 0, $"{where}: a syncookie connection, yet tshark saw its SYN-ACK re-sent");
+                    switch (fate)
+                    {
+                        case "syn-dropped":
+                            Assert.False(connected, where);
+                            Assert.Equal(0, flow.SynAcks);
+                            Assert.True(flow.Syns >= 1, where);
+                            break;
+                        case "reset-on-data" or "reset-at-handshake":
+                            Assert.True(flow.RstsFromServer >= 1, $"{where}: tshark saw no RST from the server");
+                            Assert.Contains("reset", results);
+                            Assert.False(accepted, where);
+                            break;
+                        case "accepted" or "accepted-late":
+                            Assert.True(accepted, $"{where}: the application never accepted it");
+                            Assert.True(flow.RstsFromServer == 0, $"{where}: tshark saw a RST from the server");
+                            Assert.Equal(fate == "accepted-late", half);
+                            break;
+                        case "queued":
+                            Assert.False(accepted, where);
+                            break;
+                        case "stranded" or "still-half-established":
+                            Assert.True(half, where);
+                            Assert.False(accepted, where);
+                            break;
+                        default:
+                            Assert.Fail($"{where}: a lab run should decide every fate (got {fate})");
+                            break;
+                    }
+                }
+            }
+            // The seed's run shows, side by side, connections that were accepted, half-established ones, and dropped SYNs.
+            Assert.Contains("syn-dropped", fatesSeen);
+            Assert.Contains(fatesSeen, f => f is "accepted" or "queued");
+            Assert.Contains(fatesSeen, f => f is "accepted-late" or "reset-on-data" or "stranded" or "still-half-established" or "reset-at-handshake");
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
+        }
+    }
+}
