@@ -49,8 +49,6 @@ public static class RunCommand
 
     private static string? WriteCapture(ScenarioRun run, string folder)
     {
-        if (run.Scenario.Topology != Lab.Topology.Pair)
-            return null;
         string file = $"{run.Scenario.Name}.pcap";
         using var stream = File.Create(Path.Combine(folder, file));
         using var writer = new PcapWriter(stream);
