@@ -32,11 +32,20 @@ fi
 log=$(mktemp)
 dotnet test "$root/Halfway.slnx" --no-build -c Debug -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-summary=$(grep -oE 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -n 1)
+# The console logger ends with "Total tests: N / Passed: N / Failed: N / Skipped: N" (one per line, zeros left out);
+# the minimal one with "Failed: N, Passed: N, Skipped: N". Read whichever is there.
+summary=$(grep -E '^Total tests: [0-9]+' "$log" | tail -n 1)
+count() { grep -E "^ +$1: +[0-9]+\$" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
+if [ -n "$summary" ]; then
+  passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
+else
+  line=$(grep -oE 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -n 1)
+  summary=$line
+  failed=$(echo "$line" | sed -E 's/Failed: +([0-9]+).*/\1/')
+  passed=$(echo "$line" | sed -E 's/.*Passed: +([0-9]+).*/\1/')
+  skipped=$(echo "$line" | sed -E 's/.*Skipped: +([0-9]+).*/\1/')
+fi
 rm -f "$log"
-failed=$(echo "$summary" | sed -E 's/Failed: +([0-9]+).*/\1/')
-passed=$(echo "$summary" | sed -E 's/.*Passed: +([0-9]+).*/\1/')
-skipped=$(echo "$summary" | sed -E 's/.*Skipped: +([0-9]+).*/\1/')
 if [ -z "$summary" ]; then
   echo "no test summary found (exit $status)"
   echo "0 passed, 1 failed"

@@ -75,7 +75,8 @@ public static class RunCommand
                 string line = string.Join(" | ", scenarios.Where(s => _latest.ContainsKey(s.Name)).Select(s =>
                 {
                     var p = _latest[s.Name];
-                    return $"{p.Scenario} {p.ElapsedMs / 1000:0}s/{p.BoundMs / 1000:0}s connected {p.Connected}/{p.Total} accepted {p.Accepted} done {p.Finished}";
+                    string bar = _terminal ? Bar((double)p.Finished / Math.Max(1, p.Total)) + " " : "";
+                    return $"{bar}{p.Scenario} {p.ElapsedMs / 1000:0}s/{p.BoundMs / 1000:0}s connected {p.Connected}/{p.Total} accepted {p.Accepted} done {p.Finished}";
                 }));
                 if (_terminal)
                 {
@@ -88,6 +89,12 @@ public static class RunCommand
                     Console.Error.WriteLine(line);
                 }
             }
+        }
+
+        private static string Bar(double fraction)
+        {
+            int filled = (int)Math.Round(Math.Clamp(fraction, 0, 1) * 10);
+            return "[" + new string('#', filled) + new string('.', 10 - filled) + "]";
         }
 
         public void Done()
