@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `halfway watch`: time of one sample (10 listeners, kernel-filtered) against `ss -tln` + `nstat -az`
 # in the same lab host, as established connections grow to ~19,000; then the CPU of the real command
-# sampling at 1 Hz. Ends with "watch: ratio=X (target 0.5)" (ratio at the largest step).
+# sampling at 1 Hz. Ends with "watch: ratio=X (target 0.5)": at the largest step, for a sample that
+# walks the established hash for SYN-RECV requests (the costly kind; a quiet sample skips the walk).
 # Usage: bench/run.sh watch [CONNECTIONS (default 19000)] [WARMUP-SECONDS (default 70)] [CPU-SECONDS (default 60)]
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
