@@ -72,8 +72,11 @@ public sealed class WatchSampler : IDisposable
         long started = Stopwatch.GetTimestamp();
         var groups = ReadListeners();
         var counters = KernelCounters.ReadCurrentNamespaceNetstat();
-        foreach (var (address, listener) in groups)
+        foreach (var address in groups.Keys.ToList())
+        {
+            var listener = groups[address];
             groups[address] = listener with { DropsDelta = _previousDrops.TryGetValue(address, out long dropsBefore) ? listener.Drops - dropsBefore : 0 };
+        }
         bool scan = ShouldScanRequests(groups.Values, counters, started);
         if (scan)
         {
