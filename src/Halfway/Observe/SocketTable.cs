@@ -23,7 +23,8 @@ public sealed class SocketTable : IDisposable
     /// Every TCP socket in one of <paramref name="states"/> whose local port is one of
     /// <paramref name="localPorts"/> (all ports when null or empty). Asking for
     /// <see cref="TcpState.SynRecv"/> also returns request sockets: the kernel adds NEW_SYN_RECV to
-    /// the filter and reports them as SYN-RECV (net/ipv4/tcp_diag.c).
+    /// the filter and reports them as SYN-RECV (net/ipv4/tcp_diag.c). Request sockets carry no inode,
+    /// no queues and no skmem; their <see cref="SocketRecord.Retransmits"/> is the SYN-ACKs re-sent.
     /// </summary>
     public List<SocketRecord> Read(IReadOnlyCollection<TcpState> states, IReadOnlyCollection<ushort>? localPorts = null) =>
         Read(states, localPorts, ipv4: true, ipv6: true);
