@@ -21,7 +21,7 @@ internal static class SockDiag
     // Reply attributes (enum inet_diag_attrs); the request asks for them with bit (1 << (attr - 1)) in idiag_ext.
     public const ushort INET_DIAG_MEMINFO = 1;
     public const ushort INET_DIAG_INFO = 2;
-    public const ushort INET_DIAG_SKMEMINFO = 8;
+    public const ushort INET_DIAG_SKMEMINFO = 7; // after NONE, MEMINFO, INFO, VEGASINFO, CONG, TOS, TCLASS
 
     // Filter op codes (enum in linux/inet_diag.h).
     public const byte INET_DIAG_BC_JMP = 1;

@@ -23,9 +23,18 @@ public sealed class SocketTable : IDisposable
     /// Every TCP socket in one of <paramref name="states"/> whose local port is one of
     /// <paramref name="localPorts"/> (all ports when null or empty). Asking for
     /// <see cref="TcpState.SynRecv"/> also returns request sockets: the kernel adds NEW_SYN_RECV to
-    /// the filter and reports them as SYN-RECV (net/ipv4/tcp_diag.c).
+    /// the filter and reports them as SYN-RECV (net/ipv4/tcp_diag.c). Request sockets carry no inode,
+    /// no queues and no skmem; their <see cref="SocketRecord.Retransmits"/> is the SYN-ACKs re-sent.
     /// </summary>
-    public List<SocketRecord> Read(IReadOnlyCollection<TcpState> states, IReadOnlyCollection<ushort>? localPorts = null)
+    public List<SocketRecord> Read(IReadOnlyCollection<TcpState> states, IReadOnlyCollection<ushort>? localPorts = null) =>
+        Read(states, localPorts, ipv4: true, ipv6: true);
+
+    /// <summary>
+    /// As <see cref="Read(IReadOnlyCollection{TcpState}, IReadOnlyCollection{ushort}?)"/>, for the chosen families only.
+    /// Each family is a separate dump, and a dump of any state but LISTEN walks the kernel's whole
+    /// established hash: skipping a family that cannot match halves that walk.
+    /// </summary>
+    internal List<SocketRecord> Read(IReadOnlyCollection<TcpState> states, IReadOnlyCollection<ushort>? localPorts, bool ipv4, bool ipv6)
     {
         uint stateBits = 0;
         foreach (var state in states)
@@ -36,6 +45,8 @@ public sealed class SocketTable : IDisposable
         byte extensions = SockDiag.ExtensionBit(SockDiag.INET_DIAG_SKMEMINFO);
         foreach (byte family in (ReadOnlySpan<byte>)[SockDiag.AF_INET, SockDiag.AF_INET6])
         {
+            if (!(family == SockDiag.AF_INET ? ipv4 : ipv6))
+                continue;
             var request = SockDiag.DumpRequest(family, stateBits, extensions, localPorts);
             string? failure = null;
             _netlink.Dump(request, (type, payload) =>

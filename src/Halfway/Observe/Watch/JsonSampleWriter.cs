@@ -16,6 +16,7 @@ public static class JsonSampleWriter
             json.WriteNumber("interval_seconds", Math.Round(sample.Interval.TotalSeconds, 3));
             json.WriteString("namespace", sample.Namespace);
             json.WriteNumber("sample_milliseconds", Math.Round(sample.SampleDuration.TotalMilliseconds, 3));
+            json.WriteBoolean("syn_recv_scanned", sample.SynRecvScanned);
             json.WriteStartArray("listeners");
             foreach (var listener in sample.Listeners)
             {

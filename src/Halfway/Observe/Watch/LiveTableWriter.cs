@@ -33,6 +33,8 @@ public static class LiveTableWriter
         else
             foreach (var missing in sample.NotListening)
                 text.Append("(no listener on ").Append(missing).Append(")\n");
+        if (!sample.SynRecvScanned && sample.Listeners.Count > 0)
+            text.Append("(SYN-RECV not scanned this time: no drop, no full queue, no SYN-ACK re-sent since the last sample)\n");
         text.Append(CultureInfo.InvariantCulture, $"\n{Bold}{"COUNTER (namespace)",-28} {"VALUE",12} {"PER SECOND",10}{Reset}\n");
         foreach (var c in sample.Counters)
         {

@@ -15,7 +15,7 @@ public static class PlainSampleWriter
         foreach (var l in sample.Listeners)
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"{time} listener {l.Address} accept_queue={l.AcceptQueue}/{l.AcceptQueueLimit}{(l.AcceptQueueFull ? " FULL" : "")} syn_recv={l.SynRecv} resending={l.SynRecvResending} drops={l.Drops} (+{l.DropsDelta})\n");
+                $"{time} listener {l.Address} accept_queue={l.AcceptQueue}/{l.AcceptQueueLimit}{(l.AcceptQueueFull ? " FULL" : "")} syn_recv={l.SynRecv} resending={l.SynRecvResending}{(sample.SynRecvScanned ? "" : " (inferred, not scanned)")} drops={l.Drops} (+{l.DropsDelta})\n");
         }
         foreach (var missing in sample.NotListening.Where(_ => sample.Listeners.Count > 0))
             text.Append(time).Append(" no listener on ").Append(missing).Append('\n');

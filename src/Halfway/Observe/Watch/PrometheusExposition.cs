@@ -37,6 +37,8 @@ public static class PrometheusExposition
         }
         Header(text, "halfway_sample_timestamp_seconds", "gauge", "When this sample was taken, in seconds since the Unix epoch.");
         text.Append(CultureInfo.InvariantCulture, $"halfway_sample_timestamp_seconds {sample.Time.ToUnixTimeMilliseconds() / 1000.0:0.000}\n");
+        Header(text, "halfway_sample_syn_recv_scanned", "gauge", "1 when this sample walked the socket table for SYN-RECV requests, 0 when nothing hinted at them and the syn_recv figures are 0 by inference.");
+        text.Append("halfway_sample_syn_recv_scanned ").Append(sample.SynRecvScanned ? '1' : '0').Append('\n');
         Header(text, "halfway_sample_duration_seconds", "gauge", "How long reading the socket table and the counters took.");
         text.Append(CultureInfo.InvariantCulture, $"halfway_sample_duration_seconds {sample.SampleDuration.TotalSeconds:0.000000}\n");
         return text.ToString();

@@ -13,4 +13,11 @@ public sealed record WatchSample(
     IReadOnlyList<string> NotListening,
     IReadOnlyList<string> MissingCounters,
     IReadOnlyList<string> Alerts,
-    TimeSpan SampleDuration);
+    TimeSpan SampleDuration)
+{
+    /// <summary>
+    /// Whether this sample walked the established hash for SYN-RECV request sockets. When it did not
+    /// (nothing hinted at lingering requests), the listeners' SYN-RECV figures are 0 by inference.
+    /// </summary>
+    public bool SynRecvScanned { get; init; } = true;
+}

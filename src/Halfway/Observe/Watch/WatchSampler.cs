@@ -24,7 +24,21 @@ public sealed class WatchSampler : IDisposable
         "TcpExtTCPDeferAcceptDrop",
     ];
 
-    private static readonly TcpState[] ListenerStates = [TcpState.Listen, TcpState.SynRecv];
+    /// <summary>
+    /// Counters that rise when request sockets may be lingering: a drop at a listener, a full request
+    /// queue, a deferred ACK, or a SYN-ACK re-sent (TCPSynRetrans counts SYN and SYN-ACK retransmissions).
+    /// </summary>
+    private static readonly string[] RequestHints =
+    [
+        "TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtTCPReqQFullDrop", "TcpExtTCPReqQFullDoCookies",
+        "TcpExtSyncookiesSent", "TcpExtTCPDeferAcceptDrop", "TcpExtTCPSynRetrans",
+    ];
+
+    /// <summary>Without any hint, the established hash is still walked this often.</summary>
+    public static readonly TimeSpan SynRecvScanAtLeastEvery = TimeSpan.FromSeconds(10);
+
+    private static readonly TcpState[] ListenState = [TcpState.Listen];
+    private static readonly TcpState[] SynRecvState = [TcpState.SynRecv];
 
     private readonly IReadOnlyList<WatchTarget> _targets;
     private readonly ushort[]? _ports;
@@ -34,6 +48,8 @@ public sealed class WatchSampler : IDisposable
     private Dictionary<string, long> _previousCounters = new(StringComparer.Ordinal);
     private Dictionary<IpEndpoint, long> _previousDrops = new();
     private long _previousTimestamp;
+    private bool _requestsSeen = true;
+    private long _lastScanTimestamp;
 
     public WatchSampler(IReadOnlyList<WatchTarget> targets, string namespaceName)
     {
@@ -47,21 +63,35 @@ public sealed class WatchSampler : IDisposable
     public void TakeBaseline()
     {
         _previousCounters = KernelCounters.ReadCurrentNamespaceNetstat();
-        _previousDrops = ReadListeners().ToDictionary(l => l.Address, l => l.Drops);
+        _previousDrops = ReadListeners().Values.ToDictionary(l => l.Address, l => l.Drops);
         _previousTimestamp = Stopwatch.GetTimestamp();
     }
 
     public WatchSample Sample()
     {
         long started = Stopwatch.GetTimestamp();
-        var listeners = ReadListeners();
+        var groups = ReadListeners();
         var counters = KernelCounters.ReadCurrentNamespaceNetstat();
+        foreach (var address in groups.Keys.ToList())
+        {
+            var listener = groups[address];
+            groups[address] = listener with { DropsDelta = _previousDrops.TryGetValue(address, out long dropsBefore) ? listener.Drops - dropsBefore : 0 };
+        }
+        bool scan = ShouldScanRequests(groups.Values, counters, started);
+        if (scan)
+        {
+            CountRequests(groups);
+            _requestsSeen = groups.Values.Any(l => l.SynRecv > 0);
+            _lastScanTimestamp = started;
+        }
         long finished = Stopwatch.GetTimestamp();
         var elapsed = Stopwatch.GetElapsedTime(_previousTimestamp, started);
         double seconds = Math.Max(elapsed.TotalSeconds, 1e-6);
 
-        var withDeltas = listeners
-            .Select(l => l with { DropsDelta = _previousDrops.TryGetValue(l.Address, out long before) ? l.Drops - before : 0 })
+        var withDeltas = groups.Values
+            .OrderBy(l => l.Address.Port)
+            .ThenBy(l => l.Address.IsV6)
+            .ThenBy(l => l.Address.Address)
             .ToList();
         var counterSamples = new List<CounterSample>();
         var missing = new List<string>();
@@ -85,18 +115,41 @@ public sealed class WatchSampler : IDisposable
         _previousTimestamp = started;
 
         var sample = new WatchSample(DateTimeOffset.UtcNow, elapsed, _namespaceName, withDeltas, counterSamples,
-            notListening, missing, [], Stopwatch.GetElapsedTime(started, finished));
+            notListening, missing, [], Stopwatch.GetElapsedTime(started, finished)) { SynRecvScanned = scan };
         return sample with { Alerts = _alerts.Evaluate(sample) };
     }
 
-    /// <summary>The watched listeners, with their request sockets counted, grouped by local address.</summary>
-    private List<ListenerSample> ReadListeners()
+    /// <summary>
+    /// Whether to walk the established hash for request sockets this time. The kernel walks all of it
+    /// for any state but LISTEN (it is shared by every connection, and by every namespace unless
+    /// tcp_child_ehash_entries is set), so on a host with many connections that walk is most of a
+    /// sample's cost. A request socket that outlives a round trip leaves traces: its SYN-ACK is re-sent
+    /// (TCPSynRetrans), or a listener drops or defers ACKs. So: walk when one of those counters rose,
+    /// when a watched listener is full or dropped, while requests were seen last time, and at least
+    /// every <see cref="SynRecvScanAtLeastEvery"/>. A skipped walk misses only handshakes younger than
+    /// their first SYN-ACK retransmission (1 s) that nothing else marks.
+    /// </summary>
+    private bool ShouldScanRequests(IEnumerable<ListenerSample> listeners, Dictionary<string, long> counters, long now)
     {
-        var records = _table.Read(ListenerStates, _ports);
-        var groups = new Dictionary<IpEndpoint, ListenerSample>();
-        foreach (var record in records)
+        if (_requestsSeen || Stopwatch.GetElapsedTime(_lastScanTimestamp, now) >= SynRecvScanAtLeastEvery)
+            return true;
+        if (listeners.Any(l => l.AcceptQueueFull || l.DropsDelta > 0))
+            return true;
+        foreach (var name in RequestHints)
         {
-            if (record.State != TcpState.Listen || !IsWatched(record.Local))
+            if (counters.GetValueOrDefault(name) != _previousCounters.GetValueOrDefault(name))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>The watched listeners, grouped by local address. LISTEN sockets come from the kernel's small listening hash: cheap at any connection count.</summary>
+    private Dictionary<IpEndpoint, ListenerSample> ReadListeners()
+    {
+        var groups = new Dictionary<IpEndpoint, ListenerSample>();
+        foreach (var record in _table.Read(ListenState, _ports))
+        {
+            if (!IsWatched(record.Local))
                 continue;
             groups[record.Local] = groups.TryGetValue(record.Local, out var group)
                 ? group with
@@ -108,7 +161,21 @@ public sealed class WatchSampler : IDisposable
                 }
                 : new ListenerSample(record.Local, 1, record.ReceiveQueue, record.SendQueue, 0, 0, record.Drops, 0);
         }
-        foreach (var record in records)
+        return groups;
+    }
+
+    /// <summary>
+    /// Counts request sockets (SYN-RECV) per listener. Only for the families a watched listener can
+    /// receive (an IPv6 wildcard may be dual-stack and take IPv4) and only for the listeners' ports.
+    /// </summary>
+    private void CountRequests(Dictionary<IpEndpoint, ListenerSample> groups)
+    {
+        bool ipv6 = groups.Keys.Any(k => k.IsV6);
+        bool ipv4 = groups.Keys.Any(k => !k.IsV6 || k.Address == 0);
+        if (!ipv4 && !ipv6)
+            return;
+        var ports = groups.Keys.Select(k => k.Port).Distinct().ToArray();
+        foreach (var record in _table.Read(SynRecvState, ports, ipv4, ipv6))
         {
             if (record.State != TcpState.SynRecv || OwnerOf(record.Local, groups) is not { } owner)
                 continue;
@@ -119,11 +186,6 @@ public sealed class WatchSampler : IDisposable
                 SynRecvResending = group.SynRecvResending + (record.Retransmits > 0 ? 1 : 0),
             };
         }
-        return groups.Values
-            .OrderBy(l => l.Address.Port)
-            .ThenBy(l => l.Address.IsV6)
-            .ThenBy(l => l.Address.Address)
-            .ToList();
     }
 
     private bool IsWatched(IpEndpoint local) => _targets.Count == 0 || _targets.Any(t => t.Matches(local));
