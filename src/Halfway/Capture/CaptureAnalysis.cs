@@ -92,12 +92,13 @@ public static class CaptureAnalysis
             engine.AddPacket(at, segment);
         }
         var warnings = reader.Warnings.ToList();
+        string where = reader.Compressed ? " (offset in the decompressed data)" : "";
         if (cutShort > 1)
-            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{cutShort} packets in all had an incomplete TCP header"));
+            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{cutShort} packets in all had an incomplete TCP header{where}"));
         if (lengthLies > 1)
-            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{lengthLies} packets in all claimed an IP length longer than their frame"));
+            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{lengthLies} packets in all claimed an IP length longer than their frame{where}"));
         if (reader.SuppressedWarnings > 0)
-            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{reader.SuppressedWarnings} more warnings not shown"));
+            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{reader.SuppressedWarnings} more warnings not shown{where}"));
         if (frames == 0 && reader.UnsupportedOnly is { } linkType)
             throw new HalfwayException($"{reader.Name}: unsupported link type {linkType} ({LinkLayer.Name(linkType)}); supported: Ethernet (with VLAN tags), Linux cooked SLL and SLL2, raw IP, BSD loopback");
         return new CaptureReadSummary(frames, tcp, filtered, notTcp, warnings, reader.Damaged, first, last);
