@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Halfway.Wire;
 
@@ -18,6 +19,7 @@ public sealed class AnalysisEngine
     private readonly Dictionary<FlowKey, Flow> _flows = new();
     private readonly AnalysisContext _context;
     private readonly Action<ConnectionReport> _onFinished;
+    private readonly ConnectionClassifier _classifier = new(ConnectionClassifier.MaxEvidence);
     private long _now = long.MinValue;
     private long _nextSweepAt = long.MinValue;
 
@@ -66,6 +68,7 @@ public sealed class AnalysisEngine
     }
 
     /// <summary>The hot path for capture files: one TCP segment, no allocation unless it starts a flow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddPacket(long atMicroseconds, in TcpSegment segment, long deliveredAtMicroseconds = 0, bool droppedByLink = false)
     {
         PacketsAnalysed++;
@@ -150,12 +153,12 @@ public sealed class AnalysisEngine
     /// <summary>Finishes flows that closed and went quiet, or idled past the timeout: their fate cannot change any more.</summary>
     private void Sweep(long now)
     {
-        foreach (var (key, flow) in _flows)
+        foreach (var flow in _flows.Values)
         {
             long idle = now - flow.LastAt;
             if (idle >= _context.IdleTimeoutMicroseconds || (flow.Closed && idle >= ClosedLingerMicroseconds))
             {
-                _flows.Remove(key);
+                _flows.Remove(new FlowKey(flow.Client, flow.Server)); // allowed while enumerating
                 Report(flow, now);
             }
         }
@@ -172,7 +175,8 @@ public sealed class AnalysisEngine
 
     private void Report(Flow flow, long end)
     {
-        var classifier = new ConnectionClassifier();
+        var classifier = _classifier;
+        classifier.Reset();
         foreach (ref readonly var e in flow.Events)
             classifier.Apply(e);
         var verdict = classifier.Finish(end, _context.ServerSideObserved);

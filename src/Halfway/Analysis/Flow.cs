@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Halfway.Wire;
 
 namespace Halfway.Analysis;
@@ -14,7 +15,7 @@ internal sealed class Flow
     public const long SynAnswerWindowMicroseconds = 200_000;
     private const int MaxEvents = 96;
     /// <summary>After the server completed the connection the fate is decided: only a few more events are kept, for the timeline.</summary>
-    private const int MaxEventsAfterCompletion = 24;
+    private const int MaxEventsAfterCompletion = 6;
 
     public IpEndpoint Client;
     public IpEndpoint Server;
@@ -26,7 +27,7 @@ internal sealed class Flow
     public bool Closed;
     public List<(long At, TimelineColumn Column, string Text)>? Notes; // lab calls and server states, kept verbatim
 
-    private ConnectionEvent[] _events = new ConnectionEvent[4];
+    private ConnectionEvent[] _events = new ConnectionEvent[12];
     private int _eventCount;
     private int _eventsDropped;
     private bool _hasClientIsn, _hasServerIsn, _serverComplete, _clientFin, _serverFin;
@@ -60,6 +61,9 @@ internal sealed class Flow
     }
 
     public ReadOnlySpan<ConnectionEvent> Events => _events.AsSpan(0, _eventCount);
+
+    /// <summary>The events as an array, without copying: the flow is finished and will not change any more.</summary>
+    public ArraySegment<ConnectionEvent> DetachEvents() => new(_events, 0, _eventCount);
     public int EventsDropped => _eventsDropped;
     public uint ClientIsn => _clientIsn;
     public uint ServerIsn => _serverIsn;
@@ -69,9 +73,10 @@ internal sealed class Flow
         segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack) && _hasClientIsn && segment.Sequence != _clientIsn
         && segment.Source == Client;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnPacket(in TcpSegment s, long at, long deliveredAt, bool dropped)
     {
-        bool toServer = s.Source == Client;
+        bool toServer = s.Source.Port == Client.Port && s.Source.Address == Client.Address;
         if (IsDuplicate(s, at, toServer))
         {
             Duplicates++;
@@ -227,8 +232,10 @@ internal sealed class Flow
         {
             _eventsDropped++;
             // The end of a connection decides its fate as much as its start: the last slot holds the latest event.
-            if (_eventCount == MaxEvents && kind is not (ConnectionEventKind.ClientAck or ConnectionEventKind.ClientData or ConnectionEventKind.ServerCompleteSocket))
-                _events[MaxEvents - 1] = new ConnectionEvent(kind, at, value);
+            if (kind is ConnectionEventKind.ClientRst or ConnectionEventKind.ClientFin or ConnectionEventKind.ServerBareRst
+                or ConnectionEventKind.ClientRetransmission or ConnectionEventKind.ServerSynAckResent or ConnectionEventKind.ServerAccepted
+                or ConnectionEventKind.ServerSocketGone or ConnectionEventKind.CallReset)
+                _events[_eventCount - 1] = new ConnectionEvent(kind, at, value);
             return;
         }
         if (_eventCount == _events.Length)

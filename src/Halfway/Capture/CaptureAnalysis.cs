@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Halfway.Analysis;
 using Halfway.Wire;
 
@@ -43,6 +44,7 @@ public static class CaptureAnalysis
         return new CaptureReadSummary(frames, tcp, filtered, notTcp, warnings, damaged, first, last);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static CaptureReadSummary Feed(CaptureReader reader, AnalysisEngine engine, CaptureFilter? filter = null,
         CancellationToken token = default, Action<long>? progress = null)
     {
