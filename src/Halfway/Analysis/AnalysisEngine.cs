@@ -13,12 +13,13 @@ namespace Halfway.Analysis;
 public sealed class AnalysisEngine
 {
     /// <summary>A closed flow (FIN both ways, or a RST) with no packet for this long is finished.</summary>
-    public const long ClosedLingerMicroseconds = 10_000_000;
+    public const long ClosedLingerMicroseconds = 2_000_000;
     private const long SweepIntervalMicroseconds = 5_000_000;
 
     private readonly Dictionary<FlowKey, Flow> _flows = new();
     private readonly AnalysisContext _context;
     private readonly Action<ConnectionReport> _onFinished;
+    private readonly Stack<Flow> _spare = new();
     private readonly ConnectionClassifier _classifier = new(ConnectionClassifier.MaxEvidence);
     private long _now = long.MinValue;
     private long _nextSweepAt = long.MinValue;
@@ -75,12 +76,12 @@ public sealed class AnalysisEngine
         Advance(atMicroseconds);
         ref Flow? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, new FlowKey(segment.Source, segment.Destination), out bool exists);
         if (!exists)
-            slot = Flow.Start(segment, atMicroseconds);
+            slot = Flow.Start(segment, atMicroseconds, _spare);
         else if (slot!.IsNewConnection(segment) || (slot.Closed && segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack)))
         {
             // Port reuse: the same 4-tuple with a new ISN is a new connection; the old one ended when it came.
             var old = slot;
-            slot = Flow.Start(segment, atMicroseconds);
+            slot = Flow.Start(segment, atMicroseconds, _spare);
             Report(old, atMicroseconds);
         }
         slot!.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds, droppedByLink);
@@ -182,5 +183,7 @@ public sealed class AnalysisEngine
         var verdict = classifier.Finish(end, _context.ServerSideObserved);
         ConnectionsFinished++;
         _onFinished(new ConnectionReport(flow, verdict));
+        if (flow.Notes is null)
+            _spare.Push(flow);
     }
 }

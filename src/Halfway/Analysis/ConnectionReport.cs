@@ -5,7 +5,7 @@ namespace Halfway.Analysis;
 /// <summary>One connection's fate, the evidence for it and its timeline. Times are µs on the observation's clock.</summary>
 public sealed class ConnectionReport
 {
-    private readonly ArraySegment<ConnectionEvent> _events;
+    private readonly ConnectionEvent[] _events;
     private readonly List<(long At, TimelineColumn Column, string Text)>? _notes;
     private IReadOnlyList<TimelineEntry>? _timeline;
 
@@ -18,7 +18,7 @@ public sealed class ConnectionReport
         LastSeenAtMicroseconds = flow.LastAt;
         Packets = flow.Packets;
         DuplicatesIgnored = flow.Duplicates;
-        _events = flow.DetachEvents();
+        _events = flow.Events.ToArray(); // the flow is recycled
         _notes = flow.Notes;
         foreach (var e in _events)
         {
@@ -53,7 +53,7 @@ public sealed class ConnectionReport
 
     private List<TimelineEntry> BuildTimeline()
     {
-        var entries = new List<TimelineEntry>(_events.Count + (_notes?.Count ?? 0));
+        var entries = new List<TimelineEntry>(_events.Length + (_notes?.Count ?? 0));
         foreach (var e in _events)
         {
             var column = EventText.Column(e.Kind);

@@ -19,7 +19,7 @@ internal sealed class Flow
 
     public IpEndpoint Client;
     public IpEndpoint Server;
-    public readonly bool OrientationKnown;
+    public bool OrientationKnown;
     public long FirstAt;
     public long LastAt;
     public long Packets;
@@ -32,38 +32,54 @@ internal sealed class Flow
     private int _eventsDropped;
     private bool _hasClientIsn, _hasServerIsn, _serverComplete, _clientFin, _serverFin;
     private uint _clientIsn, _serverIsn, _clientNext, _serverAcked;
-    private long _lastClientSynAt = long.MinValue;
+    private long _lastClientSynAt;
     private bool _connected;
 
     // The last segment in each direction, to recognise the same packet captured twice.
-    private long _lastAtToServer = long.MinValue, _lastAtToClient = long.MinValue;
+    private long _lastAtToServer, _lastAtToClient;
     private uint _lastSeqToServer, _lastSeqToClient, _lastAckToServer, _lastAckToClient;
     private int _lastLenToServer, _lastLenToClient;
     private TcpFlags _lastFlagsToServer, _lastFlagsToClient;
 
-    public Flow(IpEndpoint client, IpEndpoint server, bool orientationKnown, long at)
+    public Flow(IpEndpoint client, IpEndpoint server, bool orientationKnown, long at) => Reinitialize(client, server, orientationKnown, at);
+
+    /// <summary>Makes a finished flow new again, keeping its event buffer: the engine recycles flows so that they do not pile up in the GC's old generation.</summary>
+    public void Reinitialize(IpEndpoint client, IpEndpoint server, bool orientationKnown, long at)
     {
         Client = client;
         Server = server;
         OrientationKnown = orientationKnown;
         FirstAt = LastAt = at;
+        Packets = 0;
+        Duplicates = 0;
+        Closed = false;
+        Notes = null;
+        _eventCount = _eventsDropped = _eventCountAtCompletion = 0;
+        _hasClientIsn = _hasServerIsn = _serverComplete = _clientFin = _serverFin = _connected = false;
+        _clientIsn = _serverIsn = _clientNext = _serverAcked = 0;
+        _lastClientSynAt = _lastAtToServer = _lastAtToClient = long.MinValue;
+        _lastSeqToServer = _lastSeqToClient = _lastAckToServer = _lastAckToClient = 0;
+        _lastLenToServer = _lastLenToClient = 0;
+        _lastFlagsToServer = _lastFlagsToClient = TcpFlags.None;
     }
 
     /// <summary>Picks client and server for the first packet of a flow: the SYN's sender is the client; without a SYN, the lower port is taken for the server's.</summary>
-    public static Flow Start(in TcpSegment segment, long at)
+    public static Flow Start(in TcpSegment segment, long at, Stack<Flow>? spare = null)
     {
+        var flow = spare is not null && spare.TryPop(out var recycled) ? recycled : new Flow(segment.Source, segment.Destination, false, at);
         if (segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack))
-            return new Flow(segment.Source, segment.Destination, true, at);
-        if (segment.Has(TcpFlags.Syn | TcpFlags.Ack))
-            return new Flow(segment.Destination, segment.Source, true, at);
-        bool sourceIsServer = segment.Source.Port < segment.Destination.Port;
-        return sourceIsServer ? new Flow(segment.Destination, segment.Source, false, at) : new Flow(segment.Source, segment.Destination, false, at);
+            flow.Reinitialize(segment.Source, segment.Destination, true, at);
+        else if (segment.Has(TcpFlags.Syn | TcpFlags.Ack))
+            flow.Reinitialize(segment.Destination, segment.Source, true, at);
+        else if (segment.Source.Port < segment.Destination.Port)
+            flow.Reinitialize(segment.Destination, segment.Source, false, at);
+        else
+            flow.Reinitialize(segment.Source, segment.Destination, false, at);
+        return flow;
     }
 
     public ReadOnlySpan<ConnectionEvent> Events => _events.AsSpan(0, _eventCount);
 
-    /// <summary>The events as an array, without copying: the flow is finished and will not change any more.</summary>
-    public ArraySegment<ConnectionEvent> DetachEvents() => new(_events, 0, _eventCount);
     public int EventsDropped => _eventsDropped;
     public uint ClientIsn => _clientIsn;
     public uint ServerIsn => _serverIsn;
