@@ -41,9 +41,9 @@ public static class ExplainCommand
             report.Read = read;
             if (parse.GetValue(json))
             {
-                using var stdout = Console.OpenStandardOutput();
-                ExplainJsonWriter.Write(stdout, report, context);
-                stdout.WriteByte((byte)'\n');
+                using (var stdout = new TextWriterStream(Console.Out))
+                    ExplainJsonWriter.Write(stdout, report, context);
+                Console.Out.WriteLine();
             }
             else
                 ExplainTextWriter.Write(Console.Out, report, context, parse.GetValue(details));

@@ -14,12 +14,15 @@ public sealed class AnalysisEngine
 {
     /// <summary>A closed flow (FIN both ways, or a RST) with no packet for this long is finished.</summary>
     public const long ClosedLingerMicroseconds = 2_000_000;
+    /// <summary>Stragglers of a finished, closed connection (a re-sent FIN, a last ACK) within this time are ignored, not taken for a new connection.</summary>
+    public const long TombstoneMicroseconds = 60_000_000;
     private const long SweepIntervalMicroseconds = 5_000_000;
 
     private readonly Dictionary<FlowKey, Flow> _flows = new();
     private readonly AnalysisContext _context;
     private readonly Action<ConnectionReport> _onFinished;
     private readonly Stack<Flow> _spare = new();
+    private readonly Dictionary<FlowKey, long> _tombstones = new();
     private readonly ConnectionClassifier _classifier = new(ConnectionClassifier.MaxEvidence);
     private long _now = long.MinValue;
     private long _nextSweepAt = long.MinValue;
@@ -33,6 +36,8 @@ public sealed class AnalysisEngine
     public int OpenFlows => _flows.Count;
     public long PacketsAnalysed { get; private set; }
     public long ConnectionsFinished { get; private set; }
+    /// <summary>Packets of connections already finished and closed (a re-sent FIN, a late ACK) that were not taken for new connections.</summary>
+    public long StragglersIgnored { get; private set; }
 
     /// <summary>Analyses a whole set of observations (a lab run): sorted by time, then every connection is returned.</summary>
     public static IReadOnlyList<ConnectionReport> Analyze(IEnumerable<Observation> observations, AnalysisContext context)
@@ -74,9 +79,18 @@ public sealed class AnalysisEngine
     {
         PacketsAnalysed++;
         Advance(atMicroseconds);
-        ref Flow? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, new FlowKey(segment.Source, segment.Destination), out bool exists);
+        var key = new FlowKey(segment.Source, segment.Destination);
+        ref Flow? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, key, out bool exists);
         if (!exists)
+        {
+            if (!segment.Has(TcpFlags.Syn) && _tombstones.Count > 0 && _tombstones.TryGetValue(key, out long closedAt) && atMicroseconds - closedAt < TombstoneMicroseconds)
+            {
+                _flows.Remove(key);
+                StragglersIgnored++;
+                return;
+            }
             slot = Flow.Start(segment, atMicroseconds, _spare);
+        }
         else if (slot!.IsNewConnection(segment) || (slot.Closed && segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack)))
         {
             // Port reuse: the same 4-tuple with a new ISN is a new connection; the old one ended when it came.
@@ -159,10 +173,16 @@ public sealed class AnalysisEngine
             long idle = now - flow.LastAt;
             if (idle >= _context.IdleTimeoutMicroseconds || (flow.Closed && idle >= ClosedLingerMicroseconds))
             {
-                _flows.Remove(new FlowKey(flow.Client, flow.Server)); // allowed while enumerating
+                var key = new FlowKey(flow.Client, flow.Server);
+                _flows.Remove(key); // allowed while enumerating
+                if (flow.Closed)
+                    _tombstones[key] = flow.LastAt;
                 Report(flow, now);
             }
         }
+        foreach (var (key, closedAt) in _tombstones)
+            if (now - closedAt >= TombstoneMicroseconds)
+                _tombstones.Remove(key);
     }
 
     /// <summary>Ends the observation: every open flow is classified with the context's end time (or the last observation's).</summary>

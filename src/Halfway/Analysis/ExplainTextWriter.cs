@@ -21,7 +21,7 @@ public static class ExplainTextWriter
 
         foreach (var listener in report.Listeners)
         {
-            output.WriteLine(string.Create(inv, $"Listener {listener.Server}: {listener.Connections:N0} connections, {listener.HalfEstablished:N0} half-established"));
+            output.WriteLine(string.Create(inv, $"Listener {listener.Server}: {listener.Connections:N0} connection(s), {listener.HalfEstablished:N0} half-established"));
             output.WriteLine("  " + string.Join(", ", listener.ByFate.Select(x => string.Create(inv, $"{FateNames.Name(x.Fate)} {x.Count:N0}"))));
             var causes = report.LikelyCauses(listener);
             if (causes.Count > 0)

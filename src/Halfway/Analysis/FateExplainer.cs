@@ -108,7 +108,9 @@ public static class FateExplainer
             long c = connected ?? origin;
             // What the client saw.
             var client = $"Client: connect() returned at {T(c)}";
-            if (firstData.AtMicroseconds != 0)
+            if (firstData.AtMicroseconds != 0 && firstData.Kind == ConnectionEventKind.ClientFin)
+                client += $"; it sent nothing and closed its side (FIN) at {T(firstData.AtMicroseconds)}";
+            else if (firstData.AtMicroseconds != 0)
                 client += $"; it sent data at {T(firstData.AtMicroseconds)} (send() succeeds: it only copies into the kernel)";
             if (retransmissions.Count > 0)
                 client += $" and re-sent it at {Times(retransmissions)} with no acknowledgement";

@@ -36,7 +36,9 @@ public sealed class FuzzTests
         foreach (var (at, ip) in packets)
             ngBig.Enhanced(0, (ulong)at, Frame(276, ip));
         ngBig.Simple(Frame(276, packets[0].Ip));
-        return [pcap, pcapNs, ng.ToArray(), ngBig.ToArray(), Gzip(pcap)];
+        // A capture of the real kernel (tcpdump on loopback): docs/examples/make-explain-capture.sh.
+        var real = File.ReadAllBytes(Analysis.RealCaptureTests.ExamplePath);
+        return [pcap, pcapNs, ng.ToArray(), ngBig.ToArray(), Gzip(pcap), real, real];
     }
 
     private static readonly Gen<(int Op, int Position, byte Value)> Mutation = Gen.Select(Gen.Int[0, 4], Gen.Int[0, int.MaxValue], Gen.Byte);
