@@ -261,7 +261,7 @@ public sealed class ConnectionClassifier
             if (serverSideObserved && _s.AcceptedAt is null && _s.GotDataAt is null)
                 return V(Fate.Queued, lateEvidence, kind, "the server's kernel completed the connection but the application never accepted it");
             if (lateEvidence)
-                return V(Fate.AcceptedLate, true, kind, $"the server completed the connection {Seconds(done - connected)} after the client's ACK");
+                return V(Fate.AcceptedLate, true, kind, $"the first sign of a complete connection on the server came {Seconds(done - connected)} after the client's ACK");
             return V(Fate.Accepted, false, null, "the server completed the handshake");
         }
 

@@ -109,6 +109,8 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
             causes.Add($"{listener.Count(Fate.ResetAtHandshake):N0} final ACK(s) drew a RST at once: the server runs with net.ipv4.tcp_abort_on_overflow=1.");
         if (listener.CompletedByDataWithoutResend > 0 && listener.CompletedByDataWithoutResend == listener.HalfEstablished)
             causes.Add("Every one of them completed on the client's data with no SYN-ACK re-sent: TCP_DEFER_ACCEPT on the listener drops bare final ACKs on purpose and looks exactly like this.");
+        if (listener.LateFirstResend > 0)
+            causes.Add($"{listener.LateFirstResend:N0} of them re-sent their first SYN-ACK 2 s or more after the handshake instead of after about 1 s: a listener with TCP_DEFER_ACCEPT holds re-sends back while it drops bare final ACKs on purpose, waiting for data.");
         if (listener.Count(Fate.ResetOnData) > 0)
             causes.Add($"{listener.Count(Fate.ResetOnData):N0} were reset when the client sent after the server's state had expired silently; a firewall that forgets connections and answers with RSTs would look alike.");
         return causes;
