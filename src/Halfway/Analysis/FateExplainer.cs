@@ -173,6 +173,9 @@ public static class FateExplainer
         };
         var parts = names.Where(n => deltas.TryGetValue(n, out var d) && d != 0)
             .Select(n => string.Create(CultureInfo.InvariantCulture, $"{n.Replace("TcpExt", "")} rose by {deltas[n]}")).ToList();
-        return parts.Count == 0 ? null : "Counters: " + string.Join(", ", parts) + ".";
+        if (parts.Count == 0)
+            return null;
+        return "Counters: " + string.Join(", ", parts) + "." + (deltas.ContainsKey("TcpExtListenOverflows")
+            ? " (ListenOverflows counts SYNs dropped by a full accept queue as well as final ACKs.)" : "");
     }
 }

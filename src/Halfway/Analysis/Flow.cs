@@ -27,7 +27,7 @@ internal sealed class Flow
     public bool Closed;
     public List<(long At, TimelineColumn Column, string Text)>? Notes; // lab calls and server states, kept verbatim
 
-    private ConnectionEvent[] _events = new ConnectionEvent[12];
+    private ConnectionEvent[] _events = new ConnectionEvent[8];
     private int _eventCount;
     private int _eventsDropped;
     private bool _hasClientIsn, _hasServerIsn, _serverComplete, _clientFin, _serverFin;

@@ -107,6 +107,30 @@ public sealed class ReaderTableTests
         Assert.Contains("unsupported link type 127", e2.Message);
     }
 
+    [Theory]
+    [InlineData(0, false, true)]   // hop-by-hop options
+    [InlineData(60, false, true)]  // destination options
+    [InlineData(44, false, true)]  // first fragment
+    [InlineData(44, true, false)]  // a later fragment has no TCP header
+    public void IPv6_extension_headers_are_followed(byte header, bool laterFragment, bool parsed)
+    {
+        var plain = Syn(true);
+        var extension = new byte[8];
+        extension[0] = 6; // next header: TCP
+        if (header == 44 && laterFragment)
+            extension[3] = 0x08; // fragment offset 1 (×8 bytes)
+        var packet = plain[..40].Concat(extension).Concat(plain[40..]).ToArray();
+        packet[6] = header;
+        packet[5] += 8; // payload length grows by the extension header
+        Assert.Equal(parsed, TcpSegment.TryParseIp(packet, out var segment));
+        if (parsed)
+        {
+            Assert.Equal(Client6, segment.Source);
+            Assert.Equal(TcpFlags.Syn, segment.Flags);
+            Assert.Equal(0, segment.PayloadLength);
+        }
+    }
+
     internal static List<(long Nanoseconds, TcpSegment Segment)> ReadAll(byte[] bytes, out CaptureReader reader)
     {
         reader = new CaptureReader(new MemoryStream(bytes), "test");
