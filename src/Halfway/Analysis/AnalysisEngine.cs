@@ -15,7 +15,7 @@ public sealed class AnalysisEngine
     /// <summary>A closed flow (FIN both ways, or a RST) with no packet for this long is finished.</summary>
     public const long ClosedLingerMicroseconds = 2_000_000;
     /// <summary>Stragglers of a finished, closed connection (a re-sent FIN, a last ACK) within this time are ignored, not taken for a new connection.</summary>
-    public const long TombstoneMicroseconds = 60_000_000;
+    public const long TombstoneMicroseconds = 10_000_000;
     private const long SweepIntervalMicroseconds = 5_000_000;
 
     private readonly Dictionary<FlowKey, Flow> _flows = new();
