@@ -17,6 +17,12 @@ public sealed class AnalysisEngine
     /// <summary>Stragglers of a finished, closed connection (a re-sent FIN, a last ACK) within this time are ignored, not taken for a new connection.</summary>
     public const long TombstoneMicroseconds = 10_000_000;
     private const long SweepIntervalMicroseconds = 5_000_000;
+    /// <summary>
+    /// A flow whose handshake never completed (SYN flood, scan, dropped SYNs) is finished after this much silence: longer
+    /// than the longest gap between SYN retransmissions (64 s with tcp_syn_retries=6), far shorter than the idle timeout,
+    /// so that a SYN flood cannot fill memory.
+    /// </summary>
+    public const long UnconnectedIdleMicroseconds = 70_000_000;
 
     private readonly Dictionary<FlowKey, Flow> _flows = new();
     private readonly AnalysisContext _context;
@@ -171,7 +177,8 @@ public sealed class AnalysisEngine
         foreach (var flow in _flows.Values)
         {
             long idle = now - flow.LastAt;
-            if (idle >= _context.IdleTimeoutMicroseconds || (flow.Closed && idle >= ClosedLingerMicroseconds))
+            if (idle >= _context.IdleTimeoutMicroseconds || (flow.Closed && idle >= ClosedLingerMicroseconds)
+                || (!flow.Connected && idle >= Math.Min(UnconnectedIdleMicroseconds, _context.IdleTimeoutMicroseconds)))
             {
                 var key = new FlowKey(flow.Client, flow.Server);
                 _flows.Remove(key); // allowed while enumerating

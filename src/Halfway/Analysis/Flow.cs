@@ -82,6 +82,8 @@ internal sealed class Flow
 
     public int EventsDropped => _eventsDropped;
     public uint ClientIsn => _clientIsn;
+    /// <summary>The client ACKed the SYN-ACK (or sent data): its connect() returned.</summary>
+    public bool Connected => _connected;
     public uint ServerIsn => _serverIsn;
 
     /// <summary>True when this SYN starts a new connection on the same 4-tuple (port reuse: a new ISN).</summary>

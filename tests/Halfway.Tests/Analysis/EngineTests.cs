@@ -134,6 +134,29 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public void A_syn_flood_does_not_fill_memory()
+    {
+        var reports = new List<ConnectionReport>();
+        var engine = new AnalysisEngine(new AnalysisContext(), reports.Add);
+        int maxOpen = 0;
+        for (int i = 0; i < 3000; i++)
+        {
+            // One forged SYN every 100 ms, each answered by a SYN-ACK that nobody acknowledges.
+            var c = new Conversation($"10.9.{i / 250}.{i % 250 + 1}:{1024 + i}", "10.0.0.1:80").Syn(i * 0.1).SynAck(i * 0.1 + 0.0001);
+            foreach (var (at, ip) in c.Packets)
+            {
+                Assert.True(Halfway.Wire.TcpSegment.TryParseIp(ip, out var segment));
+                engine.AddPacket(at, segment);
+            }
+            maxOpen = Math.Max(maxOpen, engine.OpenFlows);
+        }
+        engine.Finish();
+        Assert.Equal(3000, reports.Count);
+        Assert.All(reports, r => Assert.False(r.HalfEstablished));
+        Assert.True(maxOpen < 800, $"open flows expected < 800 (70 s of SYNs) vs actual {maxOpen}");
+    }
+
+    [Fact]
     public void Lab_observations_give_ground_truth()
     {
         var client = Halfway.Wire.IpEndpoint.From(System.Net.IPEndPoint.Parse("10.0.0.2:40000"));
