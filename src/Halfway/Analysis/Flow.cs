@@ -113,14 +113,14 @@ internal sealed class Flow
     {
         if (toServer)
         {
-            bool same = at - _lastAtToServer <= DuplicateWindowMicroseconds && s.Sequence == _lastSeqToServer && s.Acknowledgment == _lastAckToServer
+            bool same = _lastAtToServer != long.MinValue && at - _lastAtToServer <= DuplicateWindowMicroseconds && s.Sequence == _lastSeqToServer && s.Acknowledgment == _lastAckToServer
                 && s.Flags == _lastFlagsToServer && s.PayloadLength == _lastLenToServer;
             _lastAtToServer = at; _lastSeqToServer = s.Sequence; _lastAckToServer = s.Acknowledgment; _lastFlagsToServer = s.Flags; _lastLenToServer = s.PayloadLength;
             return same;
         }
         else
         {
-            bool same = at - _lastAtToClient <= DuplicateWindowMicroseconds && s.Sequence == _lastSeqToClient && s.Acknowledgment == _lastAckToClient
+            bool same = _lastAtToClient != long.MinValue && at - _lastAtToClient <= DuplicateWindowMicroseconds && s.Sequence == _lastSeqToClient && s.Acknowledgment == _lastAckToClient
                 && s.Flags == _lastFlagsToClient && s.PayloadLength == _lastLenToClient;
             _lastAtToClient = at; _lastSeqToClient = s.Sequence; _lastAckToClient = s.Acknowledgment; _lastFlagsToClient = s.Flags; _lastLenToClient = s.PayloadLength;
             return same;
@@ -214,7 +214,7 @@ internal sealed class Flow
                 Add(ConnectionEventKind.ServerSynAck, at);
             }
             else if (s.Sequence == _serverIsn)
-                Add(at - _lastClientSynAt <= SynAnswerWindowMicroseconds ? ConnectionEventKind.ServerSynAckAnsweringSyn : ConnectionEventKind.ServerSynAckResent, at);
+                Add(_lastClientSynAt != long.MinValue && at - _lastClientSynAt <= SynAnswerWindowMicroseconds ? ConnectionEventKind.ServerSynAckAnsweringSyn : ConnectionEventKind.ServerSynAckResent, at);
             return;
         }
         if ((flags & TcpFlags.Rst) != 0)

@@ -134,6 +134,24 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public void Capture_starting_at_the_SynAck_still_sees_resends()
+    {
+        // The SYN is not in the capture: nothing was "answered", so the re-sent SYN-ACK is the request socket's timer.
+        var c = new Conversation().SynAck(0.0001).Ack(0.010).SynAck(1.0001).Ack(1.01).Data(2.0, 10).ServerAck(2.0001);
+        var report = Assert.Single(c.Analyze());
+        Assert.Equal(Fate.AcceptedLate, report.Fate);
+        Assert.Equal(1, report.SynAckResends);
+    }
+
+    [Fact]
+    public void A_first_packet_with_no_flags_and_zero_numbers_is_not_a_duplicate()
+    {
+        var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.010).Data(0.011, 10).ServerAck(0.012);
+        var report = Assert.Single(c.Analyze());
+        Assert.Equal(0, report.DuplicatesIgnored);
+    }
+
+    [Fact]
     public void A_syn_flood_does_not_fill_memory()
     {
         var reports = new List<ConnectionReport>();
