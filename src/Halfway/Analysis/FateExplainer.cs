@@ -97,6 +97,14 @@ public static class FateExplainer
                 break;
             }
 
+            case Fate.Unknown when connected is null:
+                lines.Add($"The capture does not show this connection's handshake, so its fate cannot be told: {report.Reason}.");
+                break;
+
+            case Fate.Unknown when !report.HalfEstablished:
+                lines.Add($"Client: connect() returned at {T(connected!.Value)}. Nothing after that tells whether the server completed the handshake: {report.Reason}.");
+                break;
+
             default:
                 Half(lines);
                 break;

@@ -109,6 +109,8 @@ public sealed class EngineTests
         var report = Assert.Single(Conversation.Analyze(c.Packets.Skip(3)));
         Assert.Equal(Fate.Unknown, report.Fate);
         Assert.Equal("10.0.0.1:8080", report.Server.ToString()); // the lower port is taken for the server's
+        var lines = FateExplainer.ExplainConnection(report, new AnalysisContext());
+        Assert.DoesNotContain(lines, l => l.Contains("connect() returned"));
     }
 
     [Fact]
