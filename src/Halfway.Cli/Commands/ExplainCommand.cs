@@ -26,7 +26,7 @@ public static class ExplainCommand
             var captureFilter = filterText is null ? null : CaptureFilter.Parse(filterText);
             var context = new AnalysisContext();
             var report = new ExplainReport(keepAll: parse.GetValue(all)) { Files = paths };
-            var engine = new AnalysisEngine(context, report.Add);
+            var engine = new AnalysisEngine(context, report);
             var progress = Console.IsErrorRedirected ? null : new ProgressLine();
             CaptureReadSummary read;
             try

@@ -26,17 +26,28 @@ public sealed class AnalysisEngine
 
     private readonly Dictionary<FlowKey, Flow> _flows = new();
     private readonly AnalysisContext _context;
-    private readonly Action<ConnectionReport> _onFinished;
+    private readonly IConnectionSink _sink;
     private readonly Stack<Flow> _spare = new();
     private readonly Dictionary<FlowKey, long> _tombstones = new();
     private readonly ConnectionClassifier _classifier = new(ConnectionClassifier.MaxEvidence);
     private long _now = long.MinValue;
     private long _nextSweepAt = long.MinValue;
 
-    public AnalysisEngine(AnalysisContext context, Action<ConnectionReport> onFinished)
+    public AnalysisEngine(AnalysisContext context, Action<ConnectionReport> onFinished) : this(context, new EverySink(onFinished))
+    {
+    }
+
+    public AnalysisEngine(AnalysisContext context, IConnectionSink sink)
     {
         _context = context;
-        _onFinished = onFinished;
+        _sink = sink;
+    }
+
+    private sealed class EverySink(Action<ConnectionReport> onFinished) : IConnectionSink
+    {
+        public bool WantsReport(in ConnectionSummary summary) => true;
+        public void Add(ConnectionReport report) => onFinished(report);
+        public void Count(in ConnectionSummary summary) { }
     }
 
     public int OpenFlows => _flows.Count;
@@ -207,9 +218,13 @@ public sealed class AnalysisEngine
         classifier.Reset();
         foreach (ref readonly var e in flow.Events)
             classifier.Apply(e);
-        var verdict = classifier.Finish(end, _context.ServerSideObserved);
+        var decision = classifier.Decide(end, _context.ServerSideObserved);
+        var summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind);
         ConnectionsFinished++;
-        _onFinished(new ConnectionReport(flow, verdict));
+        if (_sink.WantsReport(summary))
+            _sink.Add(new ConnectionReport(flow, classifier.Finish(end, _context.ServerSideObserved)));
+        else
+            _sink.Count(summary);
         if (flow.Notes is null)
             _spare.Push(flow);
     }

@@ -225,13 +225,21 @@ public sealed class ConnectionClassifier
     /// <param name="serverSideObserved">The server's socket table and accepts were observed (lab runs): their absence is evidence.</param>
     public Verdict Finish(long endMicroseconds, bool serverSideObserved)
     {
-        long? completed = Min(Min(_s.ServerCompleteAt, _s.ServerEstablishedAt), Min(_s.AcceptedAt, _s.GotDataAt));
+        var decision = Decide(endMicroseconds, serverSideObserved);
         long silenceSince = _s.LastAt ?? endMicroseconds;
-        if (endMicroseconds - silenceSince >= 1_000_000 && _s.ConnectedAt is not null && completed is null && _s.BareRstAt is null && _s.CallResetAt is null && _s.ClientRstAt is null)
+        if (endMicroseconds - silenceSince >= 1_000_000 && _s.ConnectedAt is not null && decision.CompletedAt is null
+            && _s.BareRstAt is null && _s.CallResetAt is null && _s.ClientRstAt is null)
             Keep(new ConnectionEvent(ConnectionEventKind.Silence, endMicroseconds, endMicroseconds - silenceSince));
+        return new Verdict(decision.Fate, decision.HalfEstablished, decision.Kind, decision.Reason, _s.ConnectedAt, decision.CompletedAt,
+            _s.AcceptedAt, _evidence.ToArray());
+    }
 
-        Verdict V(Fate fate, bool half, string? kind, string reason) =>
-            new(fate, half, kind, reason, _s.ConnectedAt, completed, _s.AcceptedAt, _evidence.ToArray());
+    /// <summary>The fate alone, without materialising the evidence: what the engine asks for every connection before deciding whether anyone wants the details.</summary>
+    public Decision Decide(long endMicroseconds, bool serverSideObserved)
+    {
+        long? completed = Min(Min(_s.ServerCompleteAt, _s.ServerEstablishedAt), Min(_s.AcceptedAt, _s.GotDataAt));
+
+        Decision V(Fate fate, bool half, string? kind, string reason) => new(fate, half, kind, reason, completed);
 
         if (_s.ConnectedAt is null)
         {
@@ -305,6 +313,9 @@ public sealed class ConnectionClassifier
         }
         return V(Fate.StillHalfEstablished, true, halfKind, "the client's data was still unanswered when observation ended");
     }
+
+    /// <summary>A fate with the one-line reason that decided it.</summary>
+    public readonly record struct Decision(Fate Fate, bool HalfEstablished, string? Kind, string Reason, long? CompletedAt);
 
     private static long? Min(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
 

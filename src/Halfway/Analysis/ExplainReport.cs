@@ -8,7 +8,7 @@ namespace Halfway.Analysis;
 /// Collects the engine's finished connections for `halfway explain`: counts per listener, the connections worth showing
 /// (every one that is not plainly accepted, bounded), and the handshake timings that tell where the capture was taken.
 /// </summary>
-public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
+public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) : IConnectionSink
 {
     private readonly Dictionary<IpEndpoint, ListenerSummary> _listeners = new();
     private readonly List<ConnectionReport> _kept = [];
@@ -23,6 +23,20 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
     public IEnumerable<ListenerSummary> Listeners => _listeners.Values.OrderByDescending(l => l.HalfEstablished).ThenByDescending(l => l.Connections);
     public CaptureReadSummary? Read { get; set; }
     public IReadOnlyList<string> Files { get; set; } = [];
+
+    /// <summary>Plainly accepted connections are only counted, except the first ones, whose handshakes tell where the capture was taken.</summary>
+    public bool WantsReport(in ConnectionSummary summary) =>
+        keepAll || summary.Fate != Fate.Accepted || summary.HalfEstablished || _serverGaps.Count < MaxGapSamples;
+
+    public void Count(in ConnectionSummary summary)
+    {
+        Connections++;
+        if (summary.HalfEstablished)
+            HalfEstablished++;
+        if (!_listeners.TryGetValue(summary.Server, out var listener))
+            _listeners[summary.Server] = listener = new ListenerSummary(summary.Server);
+        listener.Count(summary);
+    }
 
     public void Add(ConnectionReport report)
     {

@@ -24,6 +24,19 @@ public sealed class ListenerSummary(IpEndpoint server)
     public IEnumerable<(Fate Fate, long Count)> ByFate =>
         Enum.GetValues<Fate>().Where(f => _byFate[(int)f] > 0).Select(f => (f, _byFate[(int)f]));
 
+    /// <summary>A connection known only by its summary (its report was not built).</summary>
+    public void Count(in ConnectionSummary summary)
+    {
+        Connections++;
+        _byFate[(int)summary.Fate]++;
+        if (summary.HalfEstablished)
+        {
+            HalfEstablished++;
+            if (summary.Kind == ConnectionClassifier.RequestSocketKind) RequestSocketKind++;
+            else if (summary.Kind == ConnectionClassifier.SyncookieKind) SyncookieKind++;
+        }
+    }
+
     public void Add(ConnectionReport report)
     {
         Connections++;

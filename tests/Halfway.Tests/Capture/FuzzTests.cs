@@ -91,7 +91,7 @@ public sealed class FuzzTests
     private static void RunWholePath(byte[] bytes)
     {
         var report = new ExplainReport(keepAll: true) { Files = ["fuzz"] };
-        var engine = new AnalysisEngine(new AnalysisContext(), report.Add);
+        var engine = new AnalysisEngine(new AnalysisContext(), report);
         var summary = CaptureAnalysis.Feed(new CaptureReader(new MemoryStream(bytes), "fuzz"), engine);
         engine.Finish();
         report.Read = summary;
