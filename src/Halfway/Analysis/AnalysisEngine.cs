@@ -90,7 +90,10 @@ public sealed class AnalysisEngine
         }
     }
 
-    /// <summary>The hot path for capture files: one TCP segment, no allocation unless it starts a flow.</summary>
+    /// <summary>
+    /// The hot path for capture files: one TCP segment, no allocation unless it starts a flow. A segment the lab's link
+    /// dropped still shows what its sender did, so it is analysed like any other; the timeline says it was dropped.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddPacket(long atMicroseconds, in TcpSegment segment, long deliveredAtMicroseconds = 0, bool droppedByLink = false)
     {
@@ -115,7 +118,10 @@ public sealed class AnalysisEngine
             slot = Flow.Start(segment, atMicroseconds, _spare);
             Report(old, atMicroseconds);
         }
-        slot!.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds, droppedByLink);
+        slot!.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds);
+        if (droppedByLink)
+            slot.AddNote(atMicroseconds, segment.Source == slot.Client ? TimelineColumn.WireToServer : TimelineColumn.WireToClient,
+                $"{TcpFlagsText.Short(segment.Flags)} above dropped by the link");
     }
 
     private void AddClientCall(ClientCallObservation call)

@@ -92,7 +92,7 @@ internal sealed class Flow
         && segment.Source == Client;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void OnPacket(in TcpSegment s, long at, long deliveredAt, bool dropped)
+    public void OnPacket(in TcpSegment s, long at, long deliveredAt)
     {
         bool toServer = s.Source.Port == Client.Port && s.Source.Address == Client.Address;
         if (IsDuplicate(s, at, toServer))
@@ -106,7 +106,6 @@ internal sealed class Flow
             FromClient(s, at, deliveredAt);
         else
             FromServer(s, at);
-        _ = dropped;
     }
 
     private bool IsDuplicate(in TcpSegment s, long at, bool toServer)

@@ -187,7 +187,8 @@ public sealed class EngineTests
         foreach (var (at, ip) in c.Packets)
         {
             Assert.True(Halfway.Wire.TcpSegment.TryParseIp(ip, out var segment));
-            observations.Add(new PacketObservation(at, segment, ++frame, DeliveredAtMicroseconds: at + 5000));
+            bool finalAck = segment.Flags == Halfway.Wire.TcpFlags.Ack;
+            observations.Add(new PacketObservation(at, segment, ++frame, DroppedByLink: finalAck, DeliveredAtMicroseconds: finalAck ? null : at + 5000));
         }
         observations.Add(new ClientCallObservation(Conversation.Epoch + 10_000, client, server, "connect", "ok", null));
         observations.Add(new ServerSocketObservation(Conversation.Epoch + 100_000, client, server, "SYN-RECV", 0));
@@ -200,5 +201,6 @@ public sealed class EngineTests
         var diagram = SequenceDiagram.Render(report);
         Assert.Contains("SYN-ACK", diagram);
         Assert.Contains("SYN-RECV", diagram);
+        Assert.Contains(". above dropped by the link", diagram);
     }
 }
