@@ -82,9 +82,10 @@ The machine's 2 cores are shared with other work: wall times vary between runs; 
 
 Where the time goes (perf, warm vs cold runs): about 0.2 s is .NET start-up and JIT (\`halfway explain\` on a 65-packet
 file takes ~0.2 s; ReadyToRun/NativeAOT packages are not available offline here); reading and parsing alone is the
-\`--filter 1\` row; the rest is the flow table and one report per connection
-(~150,000 here), where fresh GC memory costs page faults on this VM. The 1-million-flow case is dominated by creating
-and promoting 1 million flow objects; a struct-of-arrays flow table is the next step if this matters.
+\`--filter 1\` row; the rest is the flow table (one dictionary lookup per packet, flows recycled) and finishing
+~150,000 connections (evidence is built only for those not plainly accepted); fresh GC memory costs page faults on
+this VM. The 1-million-flow case is dominated by creating and promoting 1 million flow objects (~850 bytes each with
+their table entry); a struct-of-arrays flow table is the next step if this matters.
 MD
 )
 if [ -f "$results" ] && grep -q '^## explain' "$results"; then
