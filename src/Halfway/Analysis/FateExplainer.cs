@@ -16,9 +16,9 @@ public static class FateExplainer
         if (with.Count == 0)
             return lines;
         int half = with.Count(c => c.HalfEstablished);
-        string count = with.Count == 1 ? "1 connection" : $"{with.Count} connections";
+        string count = with.Count == 1 ? "1 connection" : string.Create(CultureInfo.InvariantCulture, $"{with.Count:N0} connections");
         lines.Add($"{FateNames.Name(fate)} — {count}: {FateNames.Meaning(fate)}." + (half > 0 && fate is Fate.AcceptedLate or Fate.Queued or Fate.Unknown ? $" {half} of them were half-established." : ""));
-        var kinds = with.Where(c => c.Kind is not null).GroupBy(c => c.Kind!).Select(g => $"{g.Count()} {g.Key}").ToList();
+        var kinds = with.Where(c => c.Kind is not null).GroupBy(c => c.Kind!).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Count():N0} {g.Key}")).ToList();
         if (kinds.Count > 0)
             lines.Add($"Kind: {string.Join(", ", kinds)}" + (with.Count(c => c.HalfEstablished && c.Kind is null) is > 0 and var unknownKind ? $", {unknownKind} of unknown kind." : "."));
         var representative = Representative(with);
@@ -148,7 +148,10 @@ public static class FateExplainer
                 case Fate.ResetOnData:
                 {
                     long rst = bareRst.AtMicroseconds != 0 ? bareRst.AtMicroseconds : callReset.AtMicroseconds;
-                    lines.Add($"Then: the server's state expired without a word; the client's segment before {T(rst)} found nothing and drew a bare RST at {T(rst)} ({TimeText.Duration(rst - c)} after connect): the client's next call fails with ECONNRESET. The RST answers \"no state\", not the data itself.");
+                    var answered = evidence.LastOrDefault(e => e.AtMicroseconds <= rst && e.Kind is ConnectionEventKind.ClientData
+                        or ConnectionEventKind.ClientRetransmission or ConnectionEventKind.ClientFin or ConnectionEventKind.ClientAck);
+                    string segment = answered.AtMicroseconds != 0 ? $"the client's segment at {T(answered.AtMicroseconds)}" : "a client segment";
+                    lines.Add($"Then: the server's state had expired without a word; {segment} found nothing and drew a bare RST at {T(rst)} ({TimeText.Duration(rst - c)} after connect): the client's next call fails with ECONNRESET. The RST answers \"no state\", not the data itself.");
                     break;
                 }
                 case Fate.Stranded:
