@@ -15,6 +15,11 @@ public sealed class ConnectionClassifier
     public const long NoResendMeansNoRequestMicroseconds = 1_500_000;
     /// <summary>Client data re-sent this many times without any answer is not ordinary loss (losses in a row on one path are rare).</summary>
     public const int UnansweredRetransmissionsForEvidence = 2;
+    /// <summary>
+    /// Next to the server the SYN-ACK follows the SYN at once while the client's ACK comes a round trip later. There, client
+    /// data that went unanswered was not lost on the way (Linux ACKs the first segments at once): one retransmission is enough.
+    /// </summary>
+    public const long NearServerSynAckGapMicroseconds = 1_000;
     /// <summary>A syncookie dies 60–120 s after it was issued.</summary>
     public const long CookieLifetimeMicroseconds = 120_000_000;
     public const int MaxEvidence = 32;
@@ -259,7 +264,9 @@ public sealed class ConnectionClassifier
         long connected = _s.ConnectedAt.Value;
         bool requestSocket = _s.ResendsAfterAck > 0 || _s.RequestSocketAfterAckAt is not null;
         long? firstReset = Min(_s.BareRstAt, _s.CallResetAt);
-        bool ignoredData = _s.RetransmissionsUnanswered >= UnansweredRetransmissionsForEvidence;
+        bool nearServer = _s.SynAt is { } synAt && _s.SynAckAt is { } synAckAt && synAckAt >= synAt
+            && synAckAt - synAt <= NearServerSynAckGapMicroseconds && connected - synAckAt >= 5 * Math.Max(synAckAt - synAt, 100);
+        bool ignoredData = _s.RetransmissionsUnanswered >= (nearServer ? 1 : UnansweredRetransmissionsForEvidence);
         bool serverHoldsNothing = _s.SocketGoneAt is not null;
 
         if (completed is { } done)
