@@ -5,17 +5,6 @@ using Halfway.Wire;
 
 namespace Halfway.Capture;
 
-/// <summary>What reading capture files gave: counts, warnings, and whether every file was read whole.</summary>
-public sealed record CaptureReadSummary(
-    long Frames,
-    long TcpPackets,
-    long FilteredOut,
-    long NotTcp,
-    IReadOnlyList<CaptureWarning> Warnings,
-    bool Damaged,
-    long? FirstTimestampMicroseconds,
-    long? LastTimestampMicroseconds);
-
 /// <summary>Feeds the frames of capture files to the analysis engine: link layer, IP/TCP parse, sanity checks, filter.</summary>
 public static class CaptureAnalysis
 {
