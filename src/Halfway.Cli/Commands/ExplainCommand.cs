@@ -26,7 +26,7 @@ public static class ExplainCommand
             var captureFilter = filterText is null ? null : CaptureFilter.Parse(filterText);
             var context = new AnalysisContext();
             var report = new ExplainReport(keepAll: parse.GetValue(all)) { Files = paths };
-            var engine = new AnalysisEngine(context, report.Add);
+            var engine = new AnalysisEngine(context, report);
             var progress = Console.IsErrorRedirected ? null : new ProgressLine();
             CaptureReadSummary read;
             try
@@ -41,9 +41,9 @@ public static class ExplainCommand
             report.Read = read;
             if (parse.GetValue(json))
             {
-                using var stdout = Console.OpenStandardOutput();
-                ExplainJsonWriter.Write(stdout, report, context);
-                stdout.WriteByte((byte)'\n');
+                using (var stdout = new TextWriterStream(Console.Out))
+                    ExplainJsonWriter.Write(stdout, report, context);
+                Console.Out.WriteLine();
             }
             else
                 ExplainTextWriter.Write(Console.Out, report, context, parse.GetValue(details));

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Halfway.Wire;
 
@@ -12,24 +13,48 @@ namespace Halfway.Analysis;
 public sealed class AnalysisEngine
 {
     /// <summary>A closed flow (FIN both ways, or a RST) with no packet for this long is finished.</summary>
-    public const long ClosedLingerMicroseconds = 10_000_000;
+    public const long ClosedLingerMicroseconds = 2_000_000;
+    /// <summary>Stragglers of a finished, closed connection (a re-sent FIN, a last ACK) within this time are ignored, not taken for a new connection.</summary>
+    public const long TombstoneMicroseconds = 10_000_000;
     private const long SweepIntervalMicroseconds = 5_000_000;
+    /// <summary>
+    /// A flow whose handshake never completed (SYN flood, scan, dropped SYNs) is finished after this much silence: longer
+    /// than the longest gap between SYN retransmissions (64 s with tcp_syn_retries=6), far shorter than the idle timeout,
+    /// so that a SYN flood cannot fill memory.
+    /// </summary>
+    public const long UnconnectedIdleMicroseconds = 70_000_000;
 
     private readonly Dictionary<FlowKey, Flow> _flows = new();
     private readonly AnalysisContext _context;
-    private readonly Action<ConnectionReport> _onFinished;
+    private readonly IConnectionSink _sink;
+    private readonly Stack<Flow> _spare = new();
+    private readonly Dictionary<FlowKey, long> _tombstones = new();
+    private readonly ConnectionClassifier _classifier = new(ConnectionClassifier.MaxEvidence);
     private long _now = long.MinValue;
     private long _nextSweepAt = long.MinValue;
 
-    public AnalysisEngine(AnalysisContext context, Action<ConnectionReport> onFinished)
+    public AnalysisEngine(AnalysisContext context, Action<ConnectionReport> onFinished) : this(context, new EverySink(onFinished))
+    {
+    }
+
+    public AnalysisEngine(AnalysisContext context, IConnectionSink sink)
     {
         _context = context;
-        _onFinished = onFinished;
+        _sink = sink;
+    }
+
+    private sealed class EverySink(Action<ConnectionReport> onFinished) : IConnectionSink
+    {
+        public bool WantsReport(in ConnectionSummary summary) => true;
+        public void Add(ConnectionReport report) => onFinished(report);
+        public void Count(in ConnectionSummary summary) { }
     }
 
     public int OpenFlows => _flows.Count;
     public long PacketsAnalysed { get; private set; }
     public long ConnectionsFinished { get; private set; }
+    /// <summary>Packets of connections already finished and closed (a re-sent FIN, a late ACK) that were not taken for new connections.</summary>
+    public long StragglersIgnored { get; private set; }
 
     /// <summary>Analyses a whole set of observations (a lab run): sorted by time, then every connection is returned.</summary>
     public static IReadOnlyList<ConnectionReport> Analyze(IEnumerable<Observation> observations, AnalysisContext context)
@@ -65,22 +90,38 @@ public sealed class AnalysisEngine
         }
     }
 
-    /// <summary>The hot path for capture files: one TCP segment, no allocation unless it starts a flow.</summary>
+    /// <summary>
+    /// The hot path for capture files: one TCP segment, no allocation unless it starts a flow. A segment the lab's link
+    /// dropped still shows what its sender did, so it is analysed like any other; the timeline says it was dropped.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddPacket(long atMicroseconds, in TcpSegment segment, long deliveredAtMicroseconds = 0, bool droppedByLink = false)
     {
         PacketsAnalysed++;
         Advance(atMicroseconds);
-        ref Flow? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, new FlowKey(segment.Source, segment.Destination), out bool exists);
+        var key = new FlowKey(segment.Source, segment.Destination);
+        ref Flow? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, key, out bool exists);
         if (!exists)
-            slot = Flow.Start(segment, atMicroseconds);
+        {
+            if (!segment.Has(TcpFlags.Syn) && _tombstones.Count > 0 && _tombstones.TryGetValue(key, out long closedAt) && atMicroseconds - closedAt < TombstoneMicroseconds)
+            {
+                _flows.Remove(key);
+                StragglersIgnored++;
+                return;
+            }
+            slot = Flow.Start(segment, atMicroseconds, _spare);
+        }
         else if (slot!.IsNewConnection(segment) || (slot.Closed && segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack)))
         {
             // Port reuse: the same 4-tuple with a new ISN is a new connection; the old one ended when it came.
             var old = slot;
-            slot = Flow.Start(segment, atMicroseconds);
+            slot = Flow.Start(segment, atMicroseconds, _spare);
             Report(old, atMicroseconds);
         }
-        slot!.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds, droppedByLink);
+        slot!.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds);
+        if (droppedByLink)
+            slot.AddNote(atMicroseconds, segment.Source == slot.Client ? TimelineColumn.WireToServer : TimelineColumn.WireToClient,
+                $"{TcpFlagsText.Short(segment.Flags)} above dropped by the link");
     }
 
     private void AddClientCall(ClientCallObservation call)
@@ -150,15 +191,22 @@ public sealed class AnalysisEngine
     /// <summary>Finishes flows that closed and went quiet, or idled past the timeout: their fate cannot change any more.</summary>
     private void Sweep(long now)
     {
-        foreach (var (key, flow) in _flows)
+        foreach (var flow in _flows.Values)
         {
             long idle = now - flow.LastAt;
-            if (idle >= _context.IdleTimeoutMicroseconds || (flow.Closed && idle >= ClosedLingerMicroseconds))
+            if (idle >= _context.IdleTimeoutMicroseconds || (flow.Closed && idle >= ClosedLingerMicroseconds)
+                || (!flow.Connected && idle >= Math.Min(UnconnectedIdleMicroseconds, _context.IdleTimeoutMicroseconds)))
             {
-                _flows.Remove(key);
+                var key = new FlowKey(flow.Client, flow.Server);
+                _flows.Remove(key); // allowed while enumerating
+                if (flow.Closed)
+                    _tombstones[key] = flow.LastAt;
                 Report(flow, now);
             }
         }
+        foreach (var (key, closedAt) in _tombstones)
+            if (now - closedAt >= TombstoneMicroseconds)
+                _tombstones.Remove(key);
     }
 
     /// <summary>Ends the observation: every open flow is classified with the context's end time (or the last observation's).</summary>
@@ -172,11 +220,18 @@ public sealed class AnalysisEngine
 
     private void Report(Flow flow, long end)
     {
-        var classifier = new ConnectionClassifier();
+        var classifier = _classifier;
+        classifier.Reset();
         foreach (ref readonly var e in flow.Events)
             classifier.Apply(e);
-        var verdict = classifier.Finish(end, _context.ServerSideObserved);
+        var decision = classifier.Decide(end, _context.ServerSideObserved);
+        var summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind);
         ConnectionsFinished++;
-        _onFinished(new ConnectionReport(flow, verdict));
+        if (_sink.WantsReport(summary))
+            _sink.Add(new ConnectionReport(flow, classifier.Finish(end, _context.ServerSideObserved)));
+        else
+            _sink.Count(summary);
+        if (flow.Notes is null)
+            _spare.Push(flow);
     }
 }

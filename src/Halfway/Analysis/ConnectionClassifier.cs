@@ -15,139 +15,162 @@ public sealed class ConnectionClassifier
     public const long NoResendMeansNoRequestMicroseconds = 1_500_000;
     /// <summary>Client data re-sent this many times without any answer is not ordinary loss (losses in a row on one path are rare).</summary>
     public const int UnansweredRetransmissionsForEvidence = 2;
+    /// <summary>
+    /// Next to the server the SYN-ACK follows the SYN at once while the client's ACK comes a round trip later. There, client
+    /// data that went unanswered was not lost on the way (Linux ACKs the first segments at once): one retransmission is enough.
+    /// </summary>
+    public const long NearServerSynAckGapMicroseconds = 1_000;
     /// <summary>A syncookie dies 60–120 s after it was issued.</summary>
     public const long CookieLifetimeMicroseconds = 120_000_000;
     public const int MaxEvidence = 32;
 
-    private readonly List<ConnectionEvent> _evidence = [];
-    private int _evidenceDropped;
+    private readonly List<ConnectionEvent> _evidence;
 
-    private long? _firstAt, _lastAt, _synAt, _synAckAt, _refusedAt, _connectedAt, _ackReachedServerAt;
-    private int _synCount;
-    private int _resendsAfterAck;
-    private long? _firstResendAfterAckAt, _lastResendAt, _previousResendAt;
-    private long? _firstDataAt, _lastClientSegmentAt;
-    private int _retransmissionsUnanswered; // client retransmissions while the server showed no complete socket
-    private int _retransmissions;
-    private long? _serverCompleteAt, _serverEstablishedAt, _acceptedAt, _bareRstAt, _callResetAt, _clientRstAt, _clientFinAt;
-    private long? _requestSocketAfterAckAt, _socketGoneAt, _gotDataAt;
-    private bool _connectFailed, _connectRefused, _sawStart, _clientSegmentSinceResend;
+    public ConnectionClassifier(int expectedEvents = 8)
+    {
+        _evidence = new List<ConnectionEvent>(Math.Min(expectedEvents, MaxEvidence) + 1);
+    }
+    private State _s;
+
+    /// <summary>Everything the machine remembers about one connection; reset wholesale so one classifier serves many connections.</summary>
+    private struct State
+    {
+        public int EvidenceDropped;
+
+        public long? FirstAt, LastAt, SynAt, SynAckAt, RefusedAt, ConnectedAt, AckReachedServerAt;
+        public int SynCount;
+        public int ResendsAfterAck;
+        public long? FirstResendAfterAckAt, LastResendAt, PreviousResendAt;
+        public long? FirstDataAt, LastClientSegmentAt;
+        public int RetransmissionsUnanswered; // client retransmissions while the server showed no complete socket
+        public int Retransmissions;
+        public long? ServerCompleteAt, ServerEstablishedAt, AcceptedAt, BareRstAt, CallResetAt, ClientRstAt, ClientFinAt;
+        public long? RequestSocketAfterAckAt, SocketGoneAt, GotDataAt;
+        public bool ConnectFailed, ConnectRefused, SawStart, ClientSegmentSinceResend;
+    }
+
+    /// <summary>Forgets the previous connection: the engine reuses one classifier instead of allocating one per connection.</summary>
+    public void Reset()
+    {
+        _s = default;
+        _evidence.Clear();
+    }
 
     public void Apply(in ConnectionEvent e)
     {
         long at = e.AtMicroseconds;
-        _firstAt ??= at;
-        _lastAt = at;
+        _s.FirstAt ??= at;
+        _s.LastAt = at;
         switch (e.Kind)
         {
             case ConnectionEventKind.ClientSyn:
-                _sawStart = true;
-                _synAt ??= at;
-                _synCount++;
+                _s.SawStart = true;
+                _s.SynAt ??= at;
+                _s.SynCount++;
                 Keep(e);
                 break;
             case ConnectionEventKind.ClientSynRetransmitted:
-                _synCount++;
+                _s.SynCount++;
                 Keep(e);
                 break;
             case ConnectionEventKind.ServerSynAck:
-                _sawStart = true;
-                _synAckAt ??= at;
+                _s.SawStart = true;
+                _s.SynAckAt ??= at;
                 Keep(e);
                 break;
             case ConnectionEventKind.ServerSynAckAnsweringSyn:
                 Keep(e);
                 break;
             case ConnectionEventKind.ServerSynAckResent:
-                _sawStart = true;
-                _synAckAt ??= at;
-                if (_connectedAt is { } connected && at > connected && _serverCompleteAt is null)
+                _s.SawStart = true;
+                _s.SynAckAt ??= at;
+                if (_s.ConnectedAt is { } connected && at > connected && _s.ServerCompleteAt is null)
                 {
-                    _resendsAfterAck++;
-                    _firstResendAfterAckAt ??= at;
-                    _clientSegmentSinceResend = false;
+                    _s.ResendsAfterAck++;
+                    _s.FirstResendAfterAckAt ??= at;
+                    _s.ClientSegmentSinceResend = false;
                 }
-                _previousResendAt = _lastResendAt ?? _synAckAt;
-                _lastResendAt = at;
+                _s.PreviousResendAt = _s.LastResendAt ?? _s.SynAckAt;
+                _s.LastResendAt = at;
                 Keep(e);
                 break;
             case ConnectionEventKind.ServerRefused:
-                _refusedAt ??= at;
+                _s.RefusedAt ??= at;
                 Keep(e);
                 break;
             case ConnectionEventKind.ClientHandshakeAck:
-                if (_connectedAt is null)
+                if (_s.ConnectedAt is null)
                 {
-                    _connectedAt = at;
-                    _ackReachedServerAt = e.Value > 0 ? e.Value : at;
+                    _s.ConnectedAt = at;
+                    _s.AckReachedServerAt = e.Value > 0 ? e.Value : at;
                     Keep(e);
                 }
-                _lastClientSegmentAt = at;
+                _s.LastClientSegmentAt = at;
                 break;
             case ConnectionEventKind.ClientAck:
-                _lastClientSegmentAt = at;
-                if (_resendsAfterAck > 0 && !_clientSegmentSinceResend)
+                _s.LastClientSegmentAt = at;
+                if (_s.ResendsAfterAck > 0 && !_s.ClientSegmentSinceResend)
                     Keep(e);
-                _clientSegmentSinceResend = true;
+                _s.ClientSegmentSinceResend = true;
                 break;
             case ConnectionEventKind.ClientData or ConnectionEventKind.ClientFin or ConnectionEventKind.ClientRetransmission:
-                _connectedAt ??= at; // data with an ACK is also the client's handshake ACK when the pure ACK was not seen
-                _ackReachedServerAt ??= at;
-                _firstDataAt ??= at;
-                _lastClientSegmentAt = at;
-                _clientSegmentSinceResend = true;
+                _s.ConnectedAt ??= at; // data with an ACK is also the client's handshake ACK when the pure ACK was not seen
+                _s.AckReachedServerAt ??= at;
+                _s.FirstDataAt ??= at;
+                _s.LastClientSegmentAt = at;
+                _s.ClientSegmentSinceResend = true;
                 if (e.Kind == ConnectionEventKind.ClientFin)
-                    _clientFinAt ??= at;
+                    _s.ClientFinAt ??= at;
                 if (e.Kind == ConnectionEventKind.ClientRetransmission)
-                    _retransmissions++;
-                if (e.Kind == ConnectionEventKind.ClientRetransmission && _serverCompleteAt is null && _bareRstAt is null)
-                    _retransmissionsUnanswered++;
-                if (e.Kind != ConnectionEventKind.ClientRetransmission || _serverCompleteAt is null)
+                    _s.Retransmissions++;
+                if (e.Kind == ConnectionEventKind.ClientRetransmission && _s.ServerCompleteAt is null && _s.BareRstAt is null)
+                    _s.RetransmissionsUnanswered++;
+                if (e.Kind != ConnectionEventKind.ClientRetransmission || _s.ServerCompleteAt is null)
                     Keep(e);
                 break;
             case ConnectionEventKind.ClientRst:
-                _clientRstAt ??= at;
+                _s.ClientRstAt ??= at;
                 Keep(e);
                 break;
             case ConnectionEventKind.ServerCompleteSocket:
-                if (_serverCompleteAt is null)
+                if (_s.ServerCompleteAt is null)
                 {
-                    _serverCompleteAt = at;
+                    _s.ServerCompleteAt = at;
                     Keep(e);
                 }
                 break;
             case ConnectionEventKind.ServerBareRst:
-                if (_bareRstAt is null)
+                if (_s.BareRstAt is null)
                 {
-                    _bareRstAt = at;
+                    _s.BareRstAt = at;
                     Keep(e);
                 }
                 break;
             case ConnectionEventKind.CallConnectOk:
-                _sawStart = true;
-                _connectedAt ??= at;
-                _ackReachedServerAt ??= at;
+                _s.SawStart = true;
+                _s.ConnectedAt ??= at;
+                _s.AckReachedServerAt ??= at;
                 Keep(e);
                 break;
             case ConnectionEventKind.CallConnectRefused:
-                _sawStart = true;
-                _connectRefused = true;
+                _s.SawStart = true;
+                _s.ConnectRefused = true;
                 Keep(e);
                 break;
             case ConnectionEventKind.CallConnectFailed:
-                _sawStart = true;
-                _connectFailed = true;
+                _s.SawStart = true;
+                _s.ConnectFailed = true;
                 Keep(e);
                 break;
             case ConnectionEventKind.CallGotData:
-                if (_gotDataAt is null)
+                if (_s.GotDataAt is null)
                 {
-                    _gotDataAt = at;
+                    _s.GotDataAt = at;
                     Keep(e);
                 }
                 break;
             case ConnectionEventKind.CallReset:
-                _callResetAt ??= at;
+                _s.CallResetAt ??= at;
                 Keep(e);
                 break;
             case ConnectionEventKind.CallTimeout:
@@ -155,31 +178,31 @@ public sealed class ConnectionClassifier
                 break;
             case ConnectionEventKind.ServerRequestSocket:
                 // A request socket is normal until the final ACK reaches the server; after it, the ACK was ignored or lost.
-                if (_ackReachedServerAt is { } reached && at > reached && _serverEstablishedAt is null && _serverCompleteAt is null && _requestSocketAfterAckAt is null)
+                if (_s.AckReachedServerAt is { } reached && at > reached && _s.ServerEstablishedAt is null && _s.ServerCompleteAt is null && _s.RequestSocketAfterAckAt is null)
                 {
-                    _requestSocketAfterAckAt = at;
+                    _s.RequestSocketAfterAckAt = at;
                     Keep(e);
                 }
                 break;
             case ConnectionEventKind.ServerEstablished:
-                if (_serverEstablishedAt is null)
+                if (_s.ServerEstablishedAt is null)
                 {
-                    _serverEstablishedAt = at;
+                    _s.ServerEstablishedAt = at;
                     Keep(e);
                 }
                 break;
             case ConnectionEventKind.ServerAccepted:
-                if (_acceptedAt is null)
+                if (_s.AcceptedAt is null)
                 {
-                    _acceptedAt = at;
-                    _serverEstablishedAt ??= at;
+                    _s.AcceptedAt = at;
+                    _s.ServerEstablishedAt ??= at;
                     Keep(e);
                 }
                 break;
             case ConnectionEventKind.ServerSocketGone:
-                if (_socketGoneAt is null && _serverEstablishedAt is null && _acceptedAt is null)
+                if (_s.SocketGoneAt is null && _s.ServerEstablishedAt is null && _s.AcceptedAt is null)
                 {
-                    _socketGoneAt = at;
+                    _s.SocketGoneAt = at;
                     Keep(e);
                 }
                 break;
@@ -197,59 +220,69 @@ public sealed class ConnectionClassifier
         {
             // Keep the beginning (how it started) and the latest event (how it ended).
             _evidence[^1] = e;
-            _evidenceDropped++;
+            _s.EvidenceDropped++;
         }
     }
 
-    public int EvidenceDropped => _evidenceDropped;
+    public int EvidenceDropped => _s.EvidenceDropped;
 
     /// <summary>Decides the fate at the end of observation (<paramref name="endMicroseconds"/>).</summary>
     /// <param name="serverSideObserved">The server's socket table and accepts were observed (lab runs): their absence is evidence.</param>
     public Verdict Finish(long endMicroseconds, bool serverSideObserved)
     {
-        long? completed = Min(Min(_serverCompleteAt, _serverEstablishedAt), Min(_acceptedAt, _gotDataAt));
-        long silenceSince = _lastAt ?? endMicroseconds;
-        if (endMicroseconds - silenceSince >= 1_000_000 && _connectedAt is not null && completed is null)
+        var decision = Decide(endMicroseconds, serverSideObserved);
+        long silenceSince = _s.LastAt ?? endMicroseconds;
+        if (endMicroseconds - silenceSince >= 1_000_000 && _s.ConnectedAt is not null && decision.CompletedAt is null
+            && _s.BareRstAt is null && _s.CallResetAt is null && _s.ClientRstAt is null)
             Keep(new ConnectionEvent(ConnectionEventKind.Silence, endMicroseconds, endMicroseconds - silenceSince));
+        return new Verdict(decision.Fate, decision.HalfEstablished, decision.Kind, decision.Reason, _s.ConnectedAt, decision.CompletedAt,
+            _s.AcceptedAt, _evidence.ToArray());
+    }
 
-        Verdict V(Fate fate, bool half, string? kind, string reason) =>
-            new(fate, half, kind, reason, _connectedAt, completed, _acceptedAt, _evidence.ToArray());
+    /// <summary>The fate alone, without materialising the evidence: what the engine asks for every connection before deciding whether anyone wants the details.</summary>
+    public Decision Decide(long endMicroseconds, bool serverSideObserved)
+    {
+        long? completed = Min(Min(_s.ServerCompleteAt, _s.ServerEstablishedAt), Min(_s.AcceptedAt, _s.GotDataAt));
 
-        if (_connectedAt is null)
+        Decision V(Fate fate, bool half, string? kind, string reason) => new(fate, half, kind, reason, completed);
+
+        if (_s.ConnectedAt is null)
         {
-            if (_refusedAt is not null || _connectRefused)
+            if (_s.RefusedAt is not null || _s.ConnectRefused)
                 return V(Fate.Refused, false, null, "the SYN was answered with a RST");
-            if (!_sawStart)
+            if (!_s.SawStart)
                 return V(Fate.Unknown, false, null, "the start of the connection is not in the capture");
-            if (_synAckAt is not null)
+            if (_s.SynAckAt is not null)
                 return V(Fate.HandshakeIncomplete, false, null, "the server answered but the client never acknowledged its SYN-ACK");
-            if (_connectFailed || _synCount >= 2 || (_synAt is { } syn && endMicroseconds - syn >= 3_000_000))
-                return V(Fate.SynDropped, false, null, _synCount >= 2 ? $"{_synCount} SYNs got no answer" : "the SYN got no answer");
+            if (_s.ConnectFailed || _s.SynCount >= 2 || (_s.SynAt is { } syn && endMicroseconds - syn >= 3_000_000))
+                return V(Fate.SynDropped, false, null, _s.SynCount >= 2 ? $"{_s.SynCount} SYNs got no answer" : "the SYN got no answer");
             return V(Fate.Unknown, false, null, "observation ended during the handshake");
         }
-        if (!_sawStart)
+        if (!_s.SawStart)
             return V(Fate.Unknown, false, null, "the start of the connection is not in the capture");
 
-        long connected = _connectedAt.Value;
-        bool requestSocket = _resendsAfterAck > 0 || _requestSocketAfterAckAt is not null;
-        long? firstReset = Min(_bareRstAt, _callResetAt);
-        bool ignoredData = _retransmissionsUnanswered >= UnansweredRetransmissionsForEvidence;
-        bool serverHoldsNothing = _socketGoneAt is not null;
+        long connected = _s.ConnectedAt.Value;
+        bool requestSocket = _s.ResendsAfterAck > 0 || _s.RequestSocketAfterAckAt is not null;
+        long? firstReset = Min(_s.BareRstAt, _s.CallResetAt);
+        bool nearServer = _s.SynAt is { } synAt && _s.SynAckAt is { } synAckAt && synAckAt >= synAt
+            && synAckAt - synAt <= NearServerSynAckGapMicroseconds && connected - synAckAt >= 5 * Math.Max(synAckAt - synAt, 100);
+        bool ignoredData = _s.RetransmissionsUnanswered >= (nearServer ? 1 : UnansweredRetransmissionsForEvidence);
+        bool serverHoldsNothing = _s.SocketGoneAt is not null;
 
         if (completed is { } done)
         {
-            bool lateEvidence = (_firstResendAfterAckAt is { } r && r < done) || (_requestSocketAfterAckAt is { } q && q < done) || ignoredData;
+            bool lateEvidence = (_s.FirstResendAfterAckAt is { } r && r < done) || (_s.RequestSocketAfterAckAt is { } q && q < done) || ignoredData;
             string? kind = requestSocket ? RequestSocketKind : lateEvidence && serverSideObserved ? SyncookieKind : lateEvidence && done - connected >= NoResendMeansNoRequestMicroseconds ? SyncookieKind : null;
-            if (serverSideObserved && _acceptedAt is null && _gotDataAt is null)
+            if (serverSideObserved && _s.AcceptedAt is null && _s.GotDataAt is null)
                 return V(Fate.Queued, lateEvidence, kind, "the server's kernel completed the connection but the application never accepted it");
             if (lateEvidence)
-                return V(Fate.AcceptedLate, true, kind, $"the server completed the connection {Seconds(done - connected)} after the client's ACK");
+                return V(Fate.AcceptedLate, true, kind, $"the first sign of a complete connection on the server came {Seconds(done - connected)} after the client's ACK");
             return V(Fate.Accepted, false, null, "the server completed the handshake");
         }
 
         if (firstReset is { } reset)
         {
-            if (!requestSocket && _firstResendAfterAckAt is null && reset - connected <= ResetAtHandshakeWindowMicroseconds && _retransmissionsUnanswered == 0)
+            if (!requestSocket && _s.FirstResendAfterAckAt is null && reset - connected <= ResetAtHandshakeWindowMicroseconds && _s.RetransmissionsUnanswered == 0)
                 return V(Fate.ResetAtHandshake, true, RequestSocketKind, "a RST answered the final ACK at once");
             string? kind = requestSocket ? RequestSocketKind : (serverSideObserved || reset - connected >= NoResendMeansNoRequestMicroseconds) ? SyncookieKind : null;
             return V(Fate.ResetOnData, true, kind, "a bare RST answered the client's segment: the server held no state for it");
@@ -257,15 +290,15 @@ public sealed class ConnectionClassifier
 
         bool halfEvidence = requestSocket || ignoredData || serverHoldsNothing || serverSideObserved;
         if (!halfEvidence)
-            return V(Fate.Unknown, false, null, _firstDataAt is null
+            return V(Fate.Unknown, false, null, _s.FirstDataAt is null
                 ? "nothing crossed the wire after the handshake: an idle accepted connection and a syncookie connection whose final ACK was dropped look the same"
                 : "the client's data was not answered, but too few times to tell a dropped ACK from loss");
 
         string? halfKind = requestSocket ? RequestSocketKind : (serverSideObserved || endMicroseconds - connected >= NoResendMeansNoRequestMicroseconds) ? SyncookieKind : null;
-        if (_clientRstAt is not null)
+        if (_s.ClientRstAt is not null)
             return V(Fate.ClientAborted, true, halfKind, "the client reset the connection before the server completed it");
 
-        bool clientWaitingForAnswer = _firstDataAt is not null; // its data is unacknowledged: a retransmission will come
+        bool clientWaitingForAnswer = _s.FirstDataAt is not null; // its data is unacknowledged: a retransmission will come
         if (serverSideObserved)
         {
             bool requestGone = serverHoldsNothing || halfKind == SyncookieKind && endMicroseconds - connected >= CookieLifetimeMicroseconds;
@@ -278,8 +311,8 @@ public sealed class ConnectionClassifier
         // completed by the client's re-ACK: the wire cannot tell which unless the client sends again.
         if (requestSocket && !clientWaitingForAnswer)
         {
-            long last = _lastResendAt ?? connected;
-            long interval = last - (_previousResendAt ?? last);
+            long last = _s.LastResendAt ?? connected;
+            long interval = last - (_s.PreviousResendAt ?? last);
             bool resendsStopped = endMicroseconds - last > 2 * interval + 1_000_000;
             if (resendsStopped)
                 return V(Fate.Unknown, true, halfKind, "the server stopped re-sending its SYN-ACK and nothing followed: the request either expired (stranded) or a re-ACK completed it");
@@ -287,6 +320,9 @@ public sealed class ConnectionClassifier
         }
         return V(Fate.StillHalfEstablished, true, halfKind, "the client's data was still unanswered when observation ended");
     }
+
+    /// <summary>A fate with the one-line reason that decided it.</summary>
+    public readonly record struct Decision(Fate Fate, bool HalfEstablished, string? Kind, string Reason, long? CompletedAt);
 
     private static long? Min(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
 

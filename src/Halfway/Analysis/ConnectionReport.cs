@@ -18,7 +18,7 @@ public sealed class ConnectionReport
         LastSeenAtMicroseconds = flow.LastAt;
         Packets = flow.Packets;
         DuplicatesIgnored = flow.Duplicates;
-        _events = flow.Events.ToArray();
+        _events = flow.Events.ToArray(); // the flow is recycled
         _notes = flow.Notes;
         foreach (var e in _events)
         {

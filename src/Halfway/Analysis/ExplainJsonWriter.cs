@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Halfway.Analysis;
@@ -9,7 +10,7 @@ public static class ExplainJsonWriter
 
     public static void Write(Stream stream, ExplainReport report, AnalysisContext context)
     {
-        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteNumber("schema_version", SchemaVersion);
         json.WriteStartArray("files");
@@ -75,7 +76,7 @@ public static class ExplainJsonWriter
         json.WriteBoolean("half_established", c.HalfEstablished);
         if (c.Kind is null) json.WriteNull("kind"); else json.WriteString("kind", c.Kind);
         json.WriteString("reason", c.Reason);
-        json.WriteNumber("first_seen", c.FirstSeenAtMicroseconds / 1e6);
+        json.WriteNumber("first_seen", Seconds(c.FirstSeenAtMicroseconds));
         WriteOptional(json, "connected_at", c.ConnectedAtMicroseconds);
         WriteOptional(json, "server_completed_at", c.ServerCompletedAtMicroseconds);
         WriteOptional(json, "accepted_at", c.AcceptedAtMicroseconds);
@@ -87,7 +88,7 @@ public static class ExplainJsonWriter
         foreach (var e in c.Evidence)
         {
             json.WriteStartObject();
-            json.WriteNumber("t", Math.Round((e.AtMicroseconds - origin) / 1e6, 6));
+            json.WriteNumber("t", Seconds(e.AtMicroseconds - origin));
             json.WriteString("event", EventText.KindName(e.Kind));
             json.WriteString("text", EventText.Sentence(e));
             json.WriteEndObject();
@@ -97,7 +98,7 @@ public static class ExplainJsonWriter
         foreach (var t in c.Timeline)
         {
             json.WriteStartObject();
-            json.WriteNumber("t", Math.Round((t.AtMicroseconds - origin) / 1e6, 6));
+            json.WriteNumber("t", Seconds(t.AtMicroseconds - origin));
             json.WriteString("column", t.Column switch
             {
                 TimelineColumn.Client => "client",
@@ -112,10 +113,13 @@ public static class ExplainJsonWriter
         json.WriteEndObject();
     }
 
+    /// <summary>Microseconds as exact decimal seconds ("1.017188", never "1.4E-05").</summary>
+    private static decimal Seconds(long micros) => micros / 1_000_000m;
+
     private static void WriteOptional(Utf8JsonWriter json, string name, long? micros)
     {
         if (micros is { } value)
-            json.WriteNumber(name, value / 1e6);
+            json.WriteNumber(name, Seconds(value));
         else
             json.WriteNull(name);
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Halfway.Capture;
 using Halfway.Wire;
 
@@ -7,7 +8,7 @@ namespace Halfway.Analysis;
 /// Collects the engine's finished connections for `halfway explain`: counts per listener, the connections worth showing
 /// (every one that is not plainly accepted, bounded), and the handshake timings that tell where the capture was taken.
 /// </summary>
-public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
+public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) : IConnectionSink
 {
     private readonly Dictionary<IpEndpoint, ListenerSummary> _listeners = new();
     private readonly List<ConnectionReport> _kept = [];
@@ -22,6 +23,20 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
     public IEnumerable<ListenerSummary> Listeners => _listeners.Values.OrderByDescending(l => l.HalfEstablished).ThenByDescending(l => l.Connections);
     public CaptureReadSummary? Read { get; set; }
     public IReadOnlyList<string> Files { get; set; } = [];
+
+    /// <summary>Plainly accepted connections are only counted, except the first ones, whose handshakes tell where the capture was taken.</summary>
+    public bool WantsReport(in ConnectionSummary summary) =>
+        keepAll || summary.Fate != Fate.Accepted || summary.HalfEstablished || _serverGaps.Count < MaxGapSamples;
+
+    public void Count(in ConnectionSummary summary)
+    {
+        Connections++;
+        if (summary.HalfEstablished)
+            HalfEstablished++;
+        if (!_listeners.TryGetValue(summary.Server, out var listener))
+            _listeners[summary.Server] = listener = new ListenerSummary(summary.Server);
+        listener.Count(summary);
+    }
 
     public void Add(ConnectionReport report)
     {
@@ -89,27 +104,29 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
         if (listener.HalfEstablished == 0)
         {
             if (listener.Count(Fate.SynDropped) > 0)
-                causes.Add($"{listener.Count(Fate.SynDropped)} SYNs got no answer: a full accept queue drops new SYNs (Linux ≥ 4.10), so do a full request queue with syncookies off and firewalls.");
+                causes.Add($"{listener.Count(Fate.SynDropped):N0} SYN(s) got no answer: a full accept queue drops new SYNs (Linux ≥ 4.10), so do a full request queue with syncookies off and firewalls.");
             if (listener.Count(Fate.HandshakeIncomplete) > 0)
-                causes.Add($"{listener.Count(Fate.HandshakeIncomplete)} handshakes were never acknowledged by the client: port scans, a SYN flood, or clients that gave up. Not half-established.");
+                causes.Add($"{listener.Count(Fate.HandshakeIncomplete):N0} handshake(s) were never acknowledged by the client: port scans, a SYN flood, or clients that gave up. Not half-established.");
             return causes;
         }
         long completed = listener.Count(Fate.Accepted);
         var span = (listener.LastHalfEstablishedAtMicroseconds ?? 0) - (listener.FirstHalfEstablishedAtMicroseconds ?? 0);
         if (listener.HalfEstablished >= 2 || listener.Count(Fate.ResetAtHandshake) > 0)
-            causes.Add($"Accept-queue overflow (most likely): {listener.HalfEstablished} connections were half-established within {TimeText.Duration(span)} while {completed} others to the same listener completed normally: more handshakes were in flight than the accept queue (min(backlog, somaxconn) + 1) had room for, so the kernel dropped their final ACKs. A larger backlog, or an application that accepts faster, fixes it; TcpExtListenOverflows on the server confirms it.");
+            causes.Add(string.Create(CultureInfo.InvariantCulture, $"Accept-queue overflow (most likely): {listener.HalfEstablished:N0} connections were half-established within {TimeText.Duration(span)} while {completed:N0} other(s) to the same listener completed normally: more handshakes were in flight than the accept queue (min(backlog, somaxconn) + 1) had room for, so the kernel dropped their final ACKs. A larger backlog, or an application that accepts faster, fixes it; TcpExtListenOverflows on the server confirms it. A firewall or middlebox that drops the final ACK gives the same picture on the wire."));
         else
             causes.Add("A single half-established connection: a final ACK lost in the network is as likely as an accept-queue overflow.");
         if (listener.SyncookieKind > 0)
-            causes.Add($"{listener.SyncookieKind} of them show no re-sent SYN-ACK: the server had answered with syncookies (its request queue was full too), so it held no state and re-sent nothing; only the client's data could complete them.");
+            causes.Add($"{listener.SyncookieKind:N0} of them show no re-sent SYN-ACK: the server had answered with syncookies (its request queue was full too), so it held no state and re-sent nothing; only the client's data could complete them.");
         if (listener.RequestSocketKind > 0)
-            causes.Add($"{listener.RequestSocketKind} of them kept a request socket that re-sent its SYN-ACK after the client's ACK: the ACK was ignored (full accept queue) or lost.");
+            causes.Add($"{listener.RequestSocketKind:N0} of them kept a request socket that re-sent its SYN-ACK after the client's ACK: the ACK was ignored (full accept queue) or lost.");
         if (listener.Count(Fate.ResetAtHandshake) > 0)
-            causes.Add($"{listener.Count(Fate.ResetAtHandshake)} final ACKs drew a RST at once: the server runs with net.ipv4.tcp_abort_on_overflow=1.");
+            causes.Add($"{listener.Count(Fate.ResetAtHandshake):N0} final ACK(s) drew a RST at once: the server runs with net.ipv4.tcp_abort_on_overflow=1.");
         if (listener.CompletedByDataWithoutResend > 0 && listener.CompletedByDataWithoutResend == listener.HalfEstablished)
             causes.Add("Every one of them completed on the client's data with no SYN-ACK re-sent: TCP_DEFER_ACCEPT on the listener drops bare final ACKs on purpose and looks exactly like this.");
+        if (listener.LateFirstResend > 0)
+            causes.Add($"{listener.LateFirstResend:N0} of them re-sent their first SYN-ACK 2 s or more after the handshake instead of after about 1 s: a listener with TCP_DEFER_ACCEPT holds re-sends back while it drops bare final ACKs on purpose, waiting for data.");
         if (listener.Count(Fate.ResetOnData) > 0)
-            causes.Add($"{listener.Count(Fate.ResetOnData)} were reset when the client sent after the server's state had expired silently; a firewall that forgets connections and answers with RSTs would look alike.");
+            causes.Add($"{listener.Count(Fate.ResetOnData):N0} were reset when the client sent after the server's state had expired silently; a firewall that forgets connections and answers with RSTs would look alike.");
         return causes;
     }
 

@@ -5,7 +5,7 @@ namespace Halfway.Analysis;
 /// <summary>The console form of `halfway explain`: per listener, fates, causes, limits; then each fate explained with one diagram.</summary>
 public static class ExplainTextWriter
 {
-    public static void Write(TextWriter output, ExplainReport report, AnalysisContext context, int maxDetails = 10)
+    public static void Write(TextWriter output, ExplainReport report, AnalysisContext context, int maxDetails = 10, int maxListeners = 20)
     {
         var read = report.Read;
         var inv = CultureInfo.InvariantCulture;
@@ -19,9 +19,10 @@ public static class ExplainTextWriter
             output.WriteLine($"Capture point: {vantage}.");
         output.WriteLine();
 
-        foreach (var listener in report.Listeners)
+        var listeners = report.Listeners.ToList();
+        foreach (var listener in listeners.Take(maxListeners))
         {
-            output.WriteLine(string.Create(inv, $"Listener {listener.Server}: {listener.Connections:N0} connections, {listener.HalfEstablished:N0} half-established"));
+            output.WriteLine(string.Create(inv, $"Listener {listener.Server}: {listener.Connections:N0} connection(s), {listener.HalfEstablished:N0} half-established"));
             output.WriteLine("  " + string.Join(", ", listener.ByFate.Select(x => string.Create(inv, $"{FateNames.Name(x.Fate)} {x.Count:N0}"))));
             var causes = report.LikelyCauses(listener);
             if (causes.Count > 0)
@@ -37,6 +38,13 @@ public static class ExplainTextWriter
                 foreach (var connection in halves.Take(maxDetails))
                     WriteConnection(output, connection, "    ");
             }
+            output.WriteLine();
+        }
+
+        if (listeners.Count > maxListeners)
+        {
+            var rest = listeners.Skip(maxListeners).ToList();
+            output.WriteLine(string.Create(inv, $"{rest.Count:N0} more listeners ({rest.Sum(l => l.Connections):N0} connections, {rest.Sum(l => l.HalfEstablished):N0} half-established): --json lists them all."));
             output.WriteLine();
         }
 

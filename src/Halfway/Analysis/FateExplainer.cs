@@ -16,9 +16,9 @@ public static class FateExplainer
         if (with.Count == 0)
             return lines;
         int half = with.Count(c => c.HalfEstablished);
-        string count = with.Count == 1 ? "1 connection" : $"{with.Count} connections";
+        string count = with.Count == 1 ? "1 connection" : string.Create(CultureInfo.InvariantCulture, $"{with.Count:N0} connections");
         lines.Add($"{FateNames.Name(fate)} — {count}: {FateNames.Meaning(fate)}." + (half > 0 && fate is Fate.AcceptedLate or Fate.Queued or Fate.Unknown ? $" {half} of them were half-established." : ""));
-        var kinds = with.Where(c => c.Kind is not null).GroupBy(c => c.Kind!).Select(g => $"{g.Count()} {g.Key}").ToList();
+        var kinds = with.Where(c => c.Kind is not null).GroupBy(c => c.Kind!).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Count():N0} {g.Key}")).ToList();
         if (kinds.Count > 0)
             lines.Add($"Kind: {string.Join(", ", kinds)}" + (with.Count(c => c.HalfEstablished && c.Kind is null) is > 0 and var unknownKind ? $", {unknownKind} of unknown kind." : "."));
         var representative = Representative(with);
@@ -97,6 +97,14 @@ public static class FateExplainer
                 break;
             }
 
+            case Fate.Unknown when connected is null:
+                lines.Add($"The capture does not show this connection's handshake, so its fate cannot be told: {report.Reason}.");
+                break;
+
+            case Fate.Unknown when !report.HalfEstablished:
+                lines.Add($"Client: connect() returned at {T(connected!.Value)}. Nothing after that tells whether the server completed the handshake: {report.Reason}.");
+                break;
+
             default:
                 Half(lines);
                 break;
@@ -108,7 +116,9 @@ public static class FateExplainer
             long c = connected ?? origin;
             // What the client saw.
             var client = $"Client: connect() returned at {T(c)}";
-            if (firstData.AtMicroseconds != 0)
+            if (firstData.AtMicroseconds != 0 && firstData.Kind == ConnectionEventKind.ClientFin)
+                client += $"; it sent nothing and closed its side (FIN) at {T(firstData.AtMicroseconds)}";
+            else if (firstData.AtMicroseconds != 0)
                 client += $"; it sent data at {T(firstData.AtMicroseconds)} (send() succeeds: it only copies into the kernel)";
             if (retransmissions.Count > 0)
                 client += $" and re-sent it at {Times(retransmissions)} with no acknowledgement";
@@ -138,7 +148,10 @@ public static class FateExplainer
                 case Fate.ResetOnData:
                 {
                     long rst = bareRst.AtMicroseconds != 0 ? bareRst.AtMicroseconds : callReset.AtMicroseconds;
-                    lines.Add($"Then: the server's state expired without a word; the client's segment before {T(rst)} found nothing and drew a bare RST at {T(rst)} ({TimeText.Duration(rst - c)} after connect): the client's next call fails with ECONNRESET. The RST answers \"no state\", not the data itself.");
+                    var answered = evidence.LastOrDefault(e => e.AtMicroseconds <= rst && e.Kind is ConnectionEventKind.ClientData
+                        or ConnectionEventKind.ClientRetransmission or ConnectionEventKind.ClientFin or ConnectionEventKind.ClientAck);
+                    string segment = answered.AtMicroseconds != 0 ? $"the client's segment at {T(answered.AtMicroseconds)}" : "a client segment";
+                    lines.Add($"Then: the server's state had expired without a word; {segment} found nothing and drew a bare RST at {T(rst)} ({TimeText.Duration(rst - c)} after connect): the client's next call fails with ECONNRESET. The RST answers \"no state\", not the data itself.");
                     break;
                 }
                 case Fate.Stranded:
@@ -171,6 +184,9 @@ public static class FateExplainer
         };
         var parts = names.Where(n => deltas.TryGetValue(n, out var d) && d != 0)
             .Select(n => string.Create(CultureInfo.InvariantCulture, $"{n.Replace("TcpExt", "")} rose by {deltas[n]}")).ToList();
-        return parts.Count == 0 ? null : "Counters: " + string.Join(", ", parts) + ".";
+        if (parts.Count == 0)
+            return null;
+        return "Counters: " + string.Join(", ", parts) + "." + (deltas.ContainsKey("TcpExtListenOverflows")
+            ? " (ListenOverflows counts SYNs dropped by a full accept queue as well as final ACKs.)" : "");
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Halfway.Wire;
 
 namespace Halfway.Analysis;
@@ -14,11 +15,11 @@ internal sealed class Flow
     public const long SynAnswerWindowMicroseconds = 200_000;
     private const int MaxEvents = 96;
     /// <summary>After the server completed the connection the fate is decided: only a few more events are kept, for the timeline.</summary>
-    private const int MaxEventsAfterCompletion = 24;
+    private const int MaxEventsAfterCompletion = 6;
 
     public IpEndpoint Client;
     public IpEndpoint Server;
-    public readonly bool OrientationKnown;
+    public bool OrientationKnown;
     public long FirstAt;
     public long LastAt;
     public long Packets;
@@ -26,42 +27,63 @@ internal sealed class Flow
     public bool Closed;
     public List<(long At, TimelineColumn Column, string Text)>? Notes; // lab calls and server states, kept verbatim
 
-    private ConnectionEvent[] _events = new ConnectionEvent[4];
+    private ConnectionEvent[] _events = new ConnectionEvent[8];
     private int _eventCount;
     private int _eventsDropped;
     private bool _hasClientIsn, _hasServerIsn, _serverComplete, _clientFin, _serverFin;
     private uint _clientIsn, _serverIsn, _clientNext, _serverAcked;
-    private long _lastClientSynAt = long.MinValue;
+    private long _lastClientSynAt;
     private bool _connected;
 
     // The last segment in each direction, to recognise the same packet captured twice.
-    private long _lastAtToServer = long.MinValue, _lastAtToClient = long.MinValue;
+    private long _lastAtToServer, _lastAtToClient;
     private uint _lastSeqToServer, _lastSeqToClient, _lastAckToServer, _lastAckToClient;
     private int _lastLenToServer, _lastLenToClient;
     private TcpFlags _lastFlagsToServer, _lastFlagsToClient;
 
-    public Flow(IpEndpoint client, IpEndpoint server, bool orientationKnown, long at)
+    public Flow(IpEndpoint client, IpEndpoint server, bool orientationKnown, long at) => Reinitialize(client, server, orientationKnown, at);
+
+    /// <summary>Makes a finished flow new again, keeping its event buffer: the engine recycles flows so that they do not pile up in the GC's old generation.</summary>
+    public void Reinitialize(IpEndpoint client, IpEndpoint server, bool orientationKnown, long at)
     {
         Client = client;
         Server = server;
         OrientationKnown = orientationKnown;
         FirstAt = LastAt = at;
+        Packets = 0;
+        Duplicates = 0;
+        Closed = false;
+        Notes = null;
+        _eventCount = _eventsDropped = _eventCountAtCompletion = 0;
+        _hasClientIsn = _hasServerIsn = _serverComplete = _clientFin = _serverFin = _connected = false;
+        _clientIsn = _serverIsn = _clientNext = _serverAcked = 0;
+        _lastClientSynAt = _lastAtToServer = _lastAtToClient = long.MinValue;
+        _lastSeqToServer = _lastSeqToClient = _lastAckToServer = _lastAckToClient = 0;
+        _lastLenToServer = _lastLenToClient = 0;
+        _lastFlagsToServer = _lastFlagsToClient = TcpFlags.None;
     }
 
     /// <summary>Picks client and server for the first packet of a flow: the SYN's sender is the client; without a SYN, the lower port is taken for the server's.</summary>
-    public static Flow Start(in TcpSegment segment, long at)
+    public static Flow Start(in TcpSegment segment, long at, Stack<Flow>? spare = null)
     {
+        var flow = spare is not null && spare.TryPop(out var recycled) ? recycled : new Flow(segment.Source, segment.Destination, false, at);
         if (segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack))
-            return new Flow(segment.Source, segment.Destination, true, at);
-        if (segment.Has(TcpFlags.Syn | TcpFlags.Ack))
-            return new Flow(segment.Destination, segment.Source, true, at);
-        bool sourceIsServer = segment.Source.Port < segment.Destination.Port;
-        return sourceIsServer ? new Flow(segment.Destination, segment.Source, false, at) : new Flow(segment.Source, segment.Destination, false, at);
+            flow.Reinitialize(segment.Source, segment.Destination, true, at);
+        else if (segment.Has(TcpFlags.Syn | TcpFlags.Ack))
+            flow.Reinitialize(segment.Destination, segment.Source, true, at);
+        else if (segment.Source.Port < segment.Destination.Port)
+            flow.Reinitialize(segment.Destination, segment.Source, false, at);
+        else
+            flow.Reinitialize(segment.Source, segment.Destination, false, at);
+        return flow;
     }
 
     public ReadOnlySpan<ConnectionEvent> Events => _events.AsSpan(0, _eventCount);
+
     public int EventsDropped => _eventsDropped;
     public uint ClientIsn => _clientIsn;
+    /// <summary>The client ACKed the SYN-ACK (or sent data): its connect() returned.</summary>
+    public bool Connected => _connected;
     public uint ServerIsn => _serverIsn;
 
     /// <summary>True when this SYN starts a new connection on the same 4-tuple (port reuse: a new ISN).</summary>
@@ -69,9 +91,10 @@ internal sealed class Flow
         segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack) && _hasClientIsn && segment.Sequence != _clientIsn
         && segment.Source == Client;
 
-    public void OnPacket(in TcpSegment s, long at, long deliveredAt, bool dropped)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void OnPacket(in TcpSegment s, long at, long deliveredAt)
     {
-        bool toServer = s.Source == Client;
+        bool toServer = s.Source.Port == Client.Port && s.Source.Address == Client.Address;
         if (IsDuplicate(s, at, toServer))
         {
             Duplicates++;
@@ -83,21 +106,20 @@ internal sealed class Flow
             FromClient(s, at, deliveredAt);
         else
             FromServer(s, at);
-        _ = dropped;
     }
 
     private bool IsDuplicate(in TcpSegment s, long at, bool toServer)
     {
         if (toServer)
         {
-            bool same = at - _lastAtToServer <= DuplicateWindowMicroseconds && s.Sequence == _lastSeqToServer && s.Acknowledgment == _lastAckToServer
+            bool same = _lastAtToServer != long.MinValue && at - _lastAtToServer <= DuplicateWindowMicroseconds && s.Sequence == _lastSeqToServer && s.Acknowledgment == _lastAckToServer
                 && s.Flags == _lastFlagsToServer && s.PayloadLength == _lastLenToServer;
             _lastAtToServer = at; _lastSeqToServer = s.Sequence; _lastAckToServer = s.Acknowledgment; _lastFlagsToServer = s.Flags; _lastLenToServer = s.PayloadLength;
             return same;
         }
         else
         {
-            bool same = at - _lastAtToClient <= DuplicateWindowMicroseconds && s.Sequence == _lastSeqToClient && s.Acknowledgment == _lastAckToClient
+            bool same = _lastAtToClient != long.MinValue && at - _lastAtToClient <= DuplicateWindowMicroseconds && s.Sequence == _lastSeqToClient && s.Acknowledgment == _lastAckToClient
                 && s.Flags == _lastFlagsToClient && s.PayloadLength == _lastLenToClient;
             _lastAtToClient = at; _lastSeqToClient = s.Sequence; _lastAckToClient = s.Acknowledgment; _lastFlagsToClient = s.Flags; _lastLenToClient = s.PayloadLength;
             return same;
@@ -191,7 +213,7 @@ internal sealed class Flow
                 Add(ConnectionEventKind.ServerSynAck, at);
             }
             else if (s.Sequence == _serverIsn)
-                Add(at - _lastClientSynAt <= SynAnswerWindowMicroseconds ? ConnectionEventKind.ServerSynAckAnsweringSyn : ConnectionEventKind.ServerSynAckResent, at);
+                Add(_lastClientSynAt != long.MinValue && at - _lastClientSynAt <= SynAnswerWindowMicroseconds ? ConnectionEventKind.ServerSynAckAnsweringSyn : ConnectionEventKind.ServerSynAckResent, at);
             return;
         }
         if ((flags & TcpFlags.Rst) != 0)
@@ -227,8 +249,10 @@ internal sealed class Flow
         {
             _eventsDropped++;
             // The end of a connection decides its fate as much as its start: the last slot holds the latest event.
-            if (_eventCount == MaxEvents && kind is not (ConnectionEventKind.ClientAck or ConnectionEventKind.ClientData or ConnectionEventKind.ServerCompleteSocket))
-                _events[MaxEvents - 1] = new ConnectionEvent(kind, at, value);
+            if (kind is ConnectionEventKind.ClientRst or ConnectionEventKind.ClientFin or ConnectionEventKind.ServerBareRst
+                or ConnectionEventKind.ClientRetransmission or ConnectionEventKind.ServerSynAckResent or ConnectionEventKind.ServerAccepted
+                or ConnectionEventKind.ServerSocketGone or ConnectionEventKind.CallReset)
+                _events[_eventCount - 1] = new ConnectionEvent(kind, at, value);
             return;
         }
         if (_eventCount == _events.Length)

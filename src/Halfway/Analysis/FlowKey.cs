@@ -2,37 +2,42 @@ using Halfway.Wire;
 
 namespace Halfway.Analysis;
 
-/// <summary>A connection's 4-tuple with the two endpoints in a fixed order, so both directions find the same flow.</summary>
+/// <summary>
+/// A connection's 4-tuple with the two endpoints in a fixed order, so both directions find the same flow. Only addresses
+/// and ports: IPv4 addresses are stored mapped into IPv6 space, so they cannot collide with IPv6 ones.
+/// </summary>
 internal readonly struct FlowKey : IEquatable<FlowKey>
 {
-    public readonly IpEndpoint Low;
-    public readonly IpEndpoint High;
+    private readonly UInt128 _lowAddress;
+    private readonly UInt128 _highAddress;
+    private readonly uint _ports; // low endpoint's port << 16 | high endpoint's port
 
     public FlowKey(IpEndpoint a, IpEndpoint b)
     {
         if (a.Address < b.Address || (a.Address == b.Address && a.Port <= b.Port))
         {
-            Low = a;
-            High = b;
+            _lowAddress = a.Address;
+            _highAddress = b.Address;
+            _ports = (uint)a.Port << 16 | b.Port;
         }
         else
         {
-            Low = b;
-            High = a;
+            _lowAddress = b.Address;
+            _highAddress = a.Address;
+            _ports = (uint)b.Port << 16 | a.Port;
         }
     }
 
-    public bool Equals(FlowKey other) =>
-        Low.Address == other.Low.Address && High.Address == other.High.Address && Low.Port == other.Low.Port && High.Port == other.High.Port;
+    public bool Equals(FlowKey other) => _ports == other._ports && _lowAddress == other._lowAddress && _highAddress == other._highAddress;
 
     public override bool Equals(object? obj) => obj is FlowKey other && Equals(other);
 
     public override int GetHashCode()
     {
-        ulong h = (ulong)Low.Address * 0x9E3779B97F4A7C15UL;
-        h ^= (ulong)(Low.Address >> 64) + ((ulong)High.Address * 0xC2B2AE3D27D4EB4FUL);
-        h ^= (ulong)(High.Address >> 64) * 0x165667B19E3779F9UL;
-        h ^= ((ulong)Low.Port << 16 | High.Port) * 0x27D4EB2F165667C5UL;
+        ulong h = (ulong)_lowAddress * 0x9E3779B97F4A7C15UL;
+        h ^= (ulong)(_lowAddress >> 64) + ((ulong)_highAddress * 0xC2B2AE3D27D4EB4FUL);
+        h ^= (ulong)(_highAddress >> 64) * 0x165667B19E3779F9UL;
+        h ^= _ports * 0x27D4EB2F165667C5UL;
         return (int)(h ^ (h >> 29));
     }
 }

@@ -6,7 +6,7 @@ namespace Halfway.Analysis;
 public static class SequenceDiagram
 {
     private const int TimeWidth = 11;
-    private const int SideWidth = 20;
+    private const int SideWidth = 24;
 
     /// <param name="maxLines">Longer timelines keep their first and last lines with a "..." between.</param>
     public static string Render(ConnectionReport report, int wireWidth = 34, int maxLines = 40)

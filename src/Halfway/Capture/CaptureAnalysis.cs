@@ -1,19 +1,9 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Halfway.Analysis;
 using Halfway.Wire;
 
 namespace Halfway.Capture;
-
-/// <summary>What reading capture files gave: counts, warnings, and whether every file was read whole.</summary>
-public sealed record CaptureReadSummary(
-    long Frames,
-    long TcpPackets,
-    long FilteredOut,
-    long NotTcp,
-    IReadOnlyList<CaptureWarning> Warnings,
-    bool Damaged,
-    long? FirstTimestampMicroseconds,
-    long? LastTimestampMicroseconds);
 
 /// <summary>Feeds the frames of capture files to the analysis engine: link layer, IP/TCP parse, sanity checks, filter.</summary>
 public static class CaptureAnalysis
@@ -43,6 +33,7 @@ public static class CaptureAnalysis
         return new CaptureReadSummary(frames, tcp, filtered, notTcp, warnings, damaged, first, last);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static CaptureReadSummary Feed(CaptureReader reader, AnalysisEngine engine, CaptureFilter? filter = null,
         CancellationToken token = default, Action<long>? progress = null)
     {
@@ -92,12 +83,13 @@ public static class CaptureAnalysis
             engine.AddPacket(at, segment);
         }
         var warnings = reader.Warnings.ToList();
+        string where = reader.Compressed ? " (offset in the decompressed data)" : "";
         if (cutShort > 1)
-            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{cutShort} packets in all had an incomplete TCP header"));
+            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{cutShort} packets in all had an incomplete TCP header{where}"));
         if (lengthLies > 1)
-            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{lengthLies} packets in all claimed an IP length longer than their frame"));
+            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{lengthLies} packets in all claimed an IP length longer than their frame{where}"));
         if (reader.SuppressedWarnings > 0)
-            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{reader.SuppressedWarnings} more warnings not shown"));
+            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{reader.SuppressedWarnings} more warnings not shown{where}"));
         if (frames == 0 && reader.UnsupportedOnly is { } linkType)
             throw new HalfwayException($"{reader.Name}: unsupported link type {linkType} ({LinkLayer.Name(linkType)}); supported: Ethernet (with VLAN tags), Linux cooked SLL and SLL2, raw IP, BSD loopback");
         return new CaptureReadSummary(frames, tcp, filtered, notTcp, warnings, reader.Damaged, first, last);

@@ -18,7 +18,7 @@ public sealed class CaptureReader : IDisposable
     private const uint SectionHeaderType = 0x0a0d0d0a;
     private const uint ByteOrderMagic = 0x1a2b3c4d;
 
-    private readonly Stream _stream;
+    private Stream _stream;
     private readonly List<CaptureWarning> _warnings = [];
     private byte[] _buffer = new byte[1 << 20];
     private int _start;
@@ -47,6 +47,20 @@ public sealed class CaptureReader : IDisposable
     {
         Name = name;
         _stream = stream;
+        try
+        {
+            (_stream, Compressed) = ReadStart(stream);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            throw new HalfwayException($"{name}: cannot read the start of the file: {e.Message}", 2, e);
+        }
+    }
+
+    private (Stream Stream, bool Compressed) ReadStart(Stream stream)
+    {
+        string name = Name;
+        bool compressed = false;
         if (!Ensure(4))
             throw new HalfwayException($"{name}: not a capture file: it is {(_end == 0 ? "empty" : $"only {_end} bytes long")}");
         if (_buffer[0] == 0x1f && _buffer[1] == 0x8b)
@@ -55,13 +69,14 @@ public sealed class CaptureReader : IDisposable
             var prefix = _buffer.AsSpan(0, _end).ToArray();
             var rest = new ConcatenatedStream(prefix, stream);
             _stream = new GZipStream(rest, CompressionMode.Decompress);
-            Compressed = true;
+            compressed = true;
             _start = _end = 0;
             _endOfStream = false;
             if (!Ensure(4))
                 throw new HalfwayException($"{name}: a gzip file whose content is {(_end == 0 ? "empty" : "too short to be a capture")}");
         }
         ReadFileHeader();
+        return (_stream, compressed);
     }
 
     public static CaptureReader Open(string path)
@@ -88,7 +103,7 @@ public sealed class CaptureReader : IDisposable
 
     public string Name { get; }
     public CaptureFormat Format { get; private set; }
-    public bool Compressed { get; }
+    public bool Compressed { get; private set; }
     public IReadOnlyList<CaptureWarning> Warnings => _warnings;
     /// <summary>True when part of the file could not be read (the reading stopped early or skipped something).</summary>
     public bool Damaged { get; private set; }

@@ -43,13 +43,35 @@ public readonly record struct TcpSegment(
         }
         if (version == 6)
         {
-            if (packet.Length < 40 || packet[6] != 6)
-                return false; // extension headers before TCP are not followed
+            if (packet.Length < 40)
+                return false;
             int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(packet[4..]);
-            int available = Math.Min(payloadLength, packet.Length - 40);
+            int next = packet[6], offset = 40;
+            // Follow hop-by-hop, routing and destination options headers, and the first fragment of a fragmented packet.
+            for (int hops = 0; next != 6; hops++)
+            {
+                if (hops == 8 || packet.Length < offset + 8)
+                    return false;
+                if (next == 44)
+                {
+                    if ((BinaryPrimitives.ReadUInt16BigEndian(packet[(offset + 2)..]) & 0xfff8) != 0)
+                        return false; // not the first fragment: no TCP header
+                    next = packet[offset];
+                    offset += 8;
+                }
+                else if (next is 0 or 43 or 60)
+                {
+                    next = packet[offset];
+                    offset += (packet[offset + 1] + 1) * 8;
+                }
+                else
+                    return false;
+            }
+            int claimed = 40 + payloadLength - offset;
+            int available = Math.Min(claimed, packet.Length - offset);
             if (available < 20)
                 return false;
-            return TryParseTcp(packet.Slice(40, available), payloadLength,
+            return TryParseTcp(packet.Slice(offset, available), claimed,
                 IpEndpoint.FromV6(packet.Slice(8, 16), 0), IpEndpoint.FromV6(packet.Slice(24, 16), 0), out segment);
         }
         return false;

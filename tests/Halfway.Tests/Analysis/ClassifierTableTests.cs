@@ -43,6 +43,8 @@ public sealed class ClassifierTableTests
         { "look-alike: SYN-ACK re-sends with no client ACK (scan, flood)", "0:S 0.001:SA 1:SA+ 3:SA+ 7:SA+", 70, false, "handshake-incomplete", false, null },
         { "look-alike: RST after FIN", "0:S 0.01:SA 0.02:A 0.03:D 0.04:C 0.05:C 0.06:F 0.061:RST", 10, false, "accepted", false, null },
         { "look-alike: one lost data segment", "0:S 0.01:SA 0.02:A 0.03:D 0.25:D+ 0.26:C", 10, false, "accepted", false, null },
+        { "near the server one ignored segment is evidence", "0:S 0.00005:SA 0.02:A 0.0201:D 0.25:D+ 0.2501:C", 10, false, "accepted-late", true, null },
+        { "near the client one unanswered segment is not", "0:S 0.02:SA 0.02005:A 0.0201:D 0.25:D+ 0.27:C", 10, false, "accepted", false, null },
     };
 
     [Theory]

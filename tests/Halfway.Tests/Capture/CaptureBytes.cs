@@ -70,9 +70,9 @@ internal static class CaptureBytes
 
     private static byte[] Be16(ushort value) => [(byte)(value >> 8), (byte)value];
 
-    public sealed record Record(long Microseconds, byte[] Frame, int? OriginalLength = null);
+    public sealed record PcapRecord(long Microseconds, byte[] Frame, int? OriginalLength = null);
 
-    public static byte[] Pcap(uint linkType, IEnumerable<Record> records, bool nanoseconds = false, bool bigEndian = false, int snapLength = 65535)
+    public static byte[] Pcap(uint linkType, IEnumerable<PcapRecord> records, bool nanoseconds = false, bool bigEndian = false, int snapLength = 65535)
     {
         var output = new MemoryStream();
         void U32(uint v) { var b = new byte[4]; if (bigEndian) BinaryPrimitives.WriteUInt32BigEndian(b, v); else BinaryPrimitives.WriteUInt32LittleEndian(b, v); output.Write(b); }

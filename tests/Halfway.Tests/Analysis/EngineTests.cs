@@ -1,0 +1,206 @@
+using Halfway.Analysis;
+
+namespace Halfway.Tests.Analysis;
+
+/// <summary>Packets in, fates out: the flow tracker's reading of sequence numbers, duplicates, timing and port reuse.</summary>
+public sealed class EngineTests
+{
+    [Fact]
+    public void Accepted_connection_with_close()
+    {
+        var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.010).Data(0.011, 100).ServerAck(0.0111).ServerData(0.012, 200).Ack(0.022)
+            .ClientFin(0.03).ServerFin(0.0301).Ack(0.04);
+        var report = Assert.Single(c.Analyze());
+        Assert.Equal(Fate.Accepted, report.Fate);
+        Assert.False(report.HalfEstablished);
+        Assert.Equal("10.0.0.2:40000", report.Client.ToString());
+        Assert.Equal("10.0.0.1:8080", report.Server.ToString());
+    }
+
+    [Fact]
+    public void SynAck_resent_after_the_clients_ack_then_completed_by_data_is_accepted_late()
+    {
+        var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.010).SynAck(1.0001).Ack(1.01).SynAck(3.0001).Ack(3.01)
+            .Data(3.5, 10).ServerAck(3.5101);
+        var report = Assert.Single(c.Analyze());
+        Assert.Equal(Fate.AcceptedLate, report.Fate);
+        Assert.True(report.HalfEstablished);
+        Assert.Equal("request-socket", report.Kind);
+        Assert.Equal(2, report.SynAckResends);
+        var lines = FateExplainer.ExplainConnection(report, new AnalysisContext());
+        Assert.Contains(lines, l => l.Contains("+1.000 s") && l.Contains("+3.000 s") && l.Contains("+0.010 s"));
+    }
+
+    [Fact]
+    public void Data_never_acknowledged_then_bare_rst_is_reset_on_data_of_the_syncookie_kind()
+    {
+        var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.010).Data(0.011, 4);
+        foreach (var t in new[] { 0.22, 0.64, 1.5, 3.2, 6.6, 13.4, 27, 54, 108 })
+            c.Retransmit(t);
+        c.BareRst(108.0001);
+        var report = Assert.Single(c.Analyze());
+        Assert.Equal(Fate.ResetOnData, report.Fate);
+        Assert.True(report.HalfEstablished);
+        Assert.Equal("syncookie", report.Kind);
+        Assert.Contains(report.Evidence, e => e.Kind == ConnectionEventKind.ServerBareRst && e.Value == 1);
+    }
+
+    [Fact]
+    public void Rst_right_after_the_final_ack_is_reset_at_handshake()
+    {
+        var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.010).BareRst(0.0101);
+        Assert.Equal(Fate.ResetAtHandshake, Assert.Single(c.Analyze()).Fate);
+    }
+
+    [Fact]
+    public void The_same_packets_captured_twice_are_not_resends()
+    {
+        var c = new Conversation().Syn(0).Duplicate().SynAck(0.0001).Duplicate().Ack(0.010).Duplicate(40).Data(0.011, 100).Duplicate()
+            .ServerAck(0.012).Duplicate();
+        var report = Assert.Single(c.Analyze());
+        Assert.Equal(Fate.Accepted, report.Fate);
+        Assert.False(report.HalfEstablished);
+        Assert.Equal(0, report.SynAckResends);
+        Assert.Equal(5, report.DuplicatesIgnored);
+    }
+
+    [Fact]
+    public void A_SynAck_answering_a_resent_syn_is_not_a_resend()
+    {
+        // The first SYN-ACK was lost before the client: the client re-sends its SYN and the server answers it twice over.
+        var c = new Conversation().Syn(0).SynAck(0.0001).Syn(1.0).SynAck(1.0001).Ack(1.010).SynAck(1.0102).Data(1.011, 10).ServerAck(1.012);
+        var report = Assert.Single(c.Analyze());
+        Assert.Equal(Fate.Accepted, report.Fate);
+        Assert.False(report.HalfEstablished);
+    }
+
+    [Fact]
+    public void SynAck_resends_without_any_client_ack_are_not_half_established()
+    {
+        var c = new Conversation().Syn(0).SynAck(0.0001).SynAck(1.0001).SynAck(3.0001).SynAck(7.0001);
+        var report = Assert.Single(c.Analyze(endSeconds: 70));
+        Assert.Equal(Fate.HandshakeIncomplete, report.Fate);
+        Assert.False(report.HalfEstablished);
+    }
+
+    [Fact]
+    public void Rst_after_fin_is_an_ordinary_close()
+    {
+        var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.01).Data(0.011, 10).ServerAck(0.012).ServerFin(0.02).Data(0.03, 10).BareRst(0.0301);
+        var report = Assert.Single(c.Analyze());
+        Assert.Equal(Fate.Accepted, report.Fate);
+        Assert.False(report.HalfEstablished);
+    }
+
+    [Fact]
+    public void Port_reuse_with_a_new_isn_is_a_new_connection()
+    {
+        var first = new Conversation(clientIsn: 1000).Syn(0).SynAck(0.0001).Ack(0.01).Data(0.011, 10).ServerAck(0.012).ClientFin(0.02).ServerFin(0.021).Ack(0.03);
+        var second = new Conversation(clientIsn: 77_000, serverIsn: 5).Syn(1).Refuse(1.0001);
+        var reports = Conversation.Analyze(first.Packets.Concat(second.Packets));
+        Assert.Equal(2, reports.Count);
+        Assert.Equal([Fate.Accepted, Fate.Refused], reports.OrderBy(r => r.FirstSeenAtMicroseconds).Select(r => r.Fate));
+    }
+
+    [Fact]
+    public void A_connection_whose_start_is_missing_is_unknown()
+    {
+        var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.01).Data(0.011, 10).ServerAck(0.012);
+        var report = Assert.Single(Conversation.Analyze(c.Packets.Skip(3)));
+        Assert.Equal(Fate.Unknown, report.Fate);
+        Assert.Equal("10.0.0.1:8080", report.Server.ToString()); // the lower port is taken for the server's
+        var lines = FateExplainer.ExplainConnection(report, new AnalysisContext());
+        Assert.DoesNotContain(lines, l => l.Contains("connect() returned"));
+    }
+
+    [Fact]
+    public void Idle_flows_are_finished_while_streaming_so_memory_follows_open_flows()
+    {
+        var reports = new List<ConnectionReport>();
+        var engine = new AnalysisEngine(new AnalysisContext { IdleTimeoutMicroseconds = 60_000_000 }, reports.Add);
+        int maxOpen = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            var c = new Conversation($"10.0.{i / 200}.{i % 200 + 2}:40000", "10.0.0.1:8080").Syn(i).SynAck(i + 0.0001).Ack(i + 0.01)
+                .Data(i + 0.011, 10).ServerAck(i + 0.012).ClientFin(i + 0.02).ServerFin(i + 0.021).Ack(i + 0.03);
+            foreach (var (at, ip) in c.Packets)
+            {
+                Assert.True(Halfway.Wire.TcpSegment.TryParseIp(ip, out var segment));
+                engine.AddPacket(at, segment);
+            }
+            maxOpen = Math.Max(maxOpen, engine.OpenFlows);
+        }
+        engine.Finish();
+        Assert.Equal(200, reports.Count);
+        Assert.True(maxOpen <= 20, $"open flows expected <= 20 vs actual {maxOpen}");
+    }
+
+    [Fact]
+    public void Capture_starting_at_the_SynAck_still_sees_resends()
+    {
+        // The SYN is not in the capture: nothing was "answered", so the re-sent SYN-ACK is the request socket's timer.
+        var c = new Conversation().SynAck(0.0001).Ack(0.010).SynAck(1.0001).Ack(1.01).Data(2.0, 10).ServerAck(2.0001);
+        var report = Assert.Single(c.Analyze());
+        Assert.Equal(Fate.AcceptedLate, report.Fate);
+        Assert.Equal(1, report.SynAckResends);
+    }
+
+    [Fact]
+    public void A_first_packet_with_no_flags_and_zero_numbers_is_not_a_duplicate()
+    {
+        var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.010).Data(0.011, 10).ServerAck(0.012);
+        var report = Assert.Single(c.Analyze());
+        Assert.Equal(0, report.DuplicatesIgnored);
+    }
+
+    [Fact]
+    public void A_syn_flood_does_not_fill_memory()
+    {
+        var reports = new List<ConnectionReport>();
+        var engine = new AnalysisEngine(new AnalysisContext(), reports.Add);
+        int maxOpen = 0;
+        for (int i = 0; i < 3000; i++)
+        {
+            // One forged SYN every 100 ms, each answered by a SYN-ACK that nobody acknowledges.
+            var c = new Conversation($"10.9.{i / 250}.{i % 250 + 1}:{1024 + i}", "10.0.0.1:80").Syn(i * 0.1).SynAck(i * 0.1 + 0.0001);
+            foreach (var (at, ip) in c.Packets)
+            {
+                Assert.True(Halfway.Wire.TcpSegment.TryParseIp(ip, out var segment));
+                engine.AddPacket(at, segment);
+            }
+            maxOpen = Math.Max(maxOpen, engine.OpenFlows);
+        }
+        engine.Finish();
+        Assert.Equal(3000, reports.Count);
+        Assert.All(reports, r => Assert.False(r.HalfEstablished));
+        Assert.True(maxOpen < 800, $"open flows expected < 800 (70 s of SYNs) vs actual {maxOpen}");
+    }
+
+    [Fact]
+    public void Lab_observations_give_ground_truth()
+    {
+        var client = Halfway.Wire.IpEndpoint.From(System.Net.IPEndPoint.Parse("10.0.0.2:40000"));
+        var server = Halfway.Wire.IpEndpoint.From(System.Net.IPEndPoint.Parse("10.0.0.1:8080"));
+        var c = new Conversation().Syn(0).SynAck(0.005).Ack(0.010);
+        var observations = new List<Observation>();
+        long frame = 0;
+        foreach (var (at, ip) in c.Packets)
+        {
+            Assert.True(Halfway.Wire.TcpSegment.TryParseIp(ip, out var segment));
+            bool finalAck = segment.Flags == Halfway.Wire.TcpFlags.Ack;
+            observations.Add(new PacketObservation(at, segment, ++frame, DroppedByLink: finalAck, DeliveredAtMicroseconds: finalAck ? null : at + 5000));
+        }
+        observations.Add(new ClientCallObservation(Conversation.Epoch + 10_000, client, server, "connect", "ok", null));
+        observations.Add(new ServerSocketObservation(Conversation.Epoch + 100_000, client, server, "SYN-RECV", 0));
+        observations.Add(new ServerSocketObservation(Conversation.Epoch + 70_000_000, client, server, "none", 5));
+        var reports = AnalysisEngine.Analyze(observations, new AnalysisContext { ServerSideObserved = true, EndMicroseconds = Conversation.Epoch + 100_000_000 });
+        var report = Assert.Single(reports);
+        Assert.Equal(Fate.Stranded, report.Fate);
+        Assert.Equal("request-socket", report.Kind);
+        Assert.Contains(report.Timeline, t => t.Column == TimelineColumn.Client && t.Text.StartsWith("connect"));
+        var diagram = SequenceDiagram.Render(report);
+        Assert.Contains("SYN-ACK", diagram);
+        Assert.Contains("SYN-RECV", diagram);
+        Assert.Contains(". above dropped by the link", diagram);
+    }
+}
