@@ -133,7 +133,8 @@ public sealed class AnalysisEngine
             ("connect", "ok") => ConnectionEventKind.CallConnectOk,
             ("connect", "refused") => ConnectionEventKind.CallConnectRefused,
             ("connect", _) => ConnectionEventKind.CallConnectFailed,
-            (_, "data" or "eof") => ConnectionEventKind.CallGotData, // an answer or a FIN needs a complete socket on the server
+            // Only data proves a complete socket on the server: recv() also returns EOF after a reset was reported to an earlier call.
+            (_, "data") => ConnectionEventKind.CallGotData,
             (_, "reset") => ConnectionEventKind.CallReset,
             (_, "timeout") => ConnectionEventKind.CallTimeout,
             _ => (ConnectionEventKind?)null,

@@ -271,7 +271,9 @@ public sealed class ConnectionClassifier
 
         if (completed is { } done)
         {
-            bool lateEvidence = (_s.FirstResendAfterAckAt is { } r && r < done) || (_s.RequestSocketAfterAckAt is { } q && q < done) || ignoredData;
+            // A socket-table sample that held nothing for the connection after its final ACK arrived proves it half-established too.
+            bool lateEvidence = (_s.FirstResendAfterAckAt is { } r && r < done) || (_s.RequestSocketAfterAckAt is { } q && q < done) || ignoredData
+                || (_s.SocketGoneAt is { } g && g < done);
             string? kind = requestSocket ? RequestSocketKind : lateEvidence && serverSideObserved ? SyncookieKind : lateEvidence && done - connected >= NoResendMeansNoRequestMicroseconds ? SyncookieKind : null;
             if (serverSideObserved && _s.AcceptedAt is null && _s.GotDataAt is null)
                 return V(Fate.Queued, lateEvidence, kind, "the server's kernel completed the connection but the application never accepted it");
@@ -282,6 +284,13 @@ public sealed class ConnectionClassifier
 
         if (firstReset is { } reset)
         {
+            // The client never sent data and no call of its failed: its FIN at close was the first segment the server
+            // could answer. Nothing told the client while it used the connection.
+            if (_s.ClientFinAt is { } fin && _s.FirstDataAt == fin && _s.CallResetAt is null && reset >= fin)
+            {
+                string? finKind = requestSocket ? RequestSocketKind : serverSideObserved ? SyncookieKind : null;
+                return V(Fate.Stranded, true, finKind, "nothing told the client while it used the connection; the FIN it sent when it closed drew a bare RST");
+            }
             if (!requestSocket && _s.FirstResendAfterAckAt is null && reset - connected <= ResetAtHandshakeWindowMicroseconds && _s.RetransmissionsUnanswered == 0)
                 return V(Fate.ResetAtHandshake, true, RequestSocketKind, "a RST answered the final ACK at once");
             string? kind = requestSocket ? RequestSocketKind : (serverSideObserved || reset - connected >= NoResendMeansNoRequestMicroseconds) ? SyncookieKind : null;

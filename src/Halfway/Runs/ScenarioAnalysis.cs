@@ -48,8 +48,49 @@ public sealed class ScenarioAnalysis
         foreach (var accepted in run.ServerEvents.Where(e => e.Kind == "accepted"))
             observations.Add(new ServerAcceptObservation((long)(accepted.AtMs * 1000), accepted.Client, accepted.Local));
         observations.AddRange(run.ServerSockets);
+        observations.AddRange(AbsentFromServerTable(run));
         observations.Sort((a, b) => a.AtMicroseconds.CompareTo(b.AtMicroseconds));
         return observations;
+    }
+
+    /// <summary>
+    /// The first socket-table sample that held nothing for a connection although its final ACK had reached the
+    /// server (20 ms earlier, so the kernel had processed it), and before any sign that the server completed it:
+    /// a syncookie connection leaves no other trace on the server.
+    /// </summary>
+    private static IEnumerable<ServerSocketObservation> AbsentFromServerTable(ScenarioRun run)
+    {
+        if (!run.ServerTableObserved || run.ServerTableSampleTimes.Count == 0)
+            yield break;
+        const long ProcessingMargin = 20_000;
+        var firstInTable = run.ServerSockets.GroupBy(s => s.Client).ToDictionary(g => g.Key, g => g.Min(s => s.AtMicroseconds));
+        var accepted = run.ServerEvents.Where(e => e.Kind == "accepted").GroupBy(e => e.Client).ToDictionary(g => g.Key, g => (long)(g.Min(e => e.AtMs) * 1000));
+        var ackArrived = new Dictionary<IpEndpoint, long>();
+        var serverAnswered = new Dictionary<IpEndpoint, long>();
+        foreach (var packet in run.Packets)
+        {
+            if (!TcpSegment.TryParseIp(packet.Bytes, out var segment))
+                continue;
+            if (packet.Direction == Lab.LinkDirection.ClientToServer && packet.Action == Lab.LinkAction.Passed
+                && segment.Has(TcpFlags.Ack) && !segment.Has(TcpFlags.Syn) && !ackArrived.ContainsKey(segment.Source))
+                ackArrived[segment.Source] = packet.DeliveredAtMicroseconds;
+            else if (packet.Direction == Lab.LinkDirection.ServerToClient && !segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Rst)
+                && !serverAnswered.ContainsKey(segment.Destination))
+                serverAnswered[segment.Destination] = packet.SeenAtMicroseconds;
+        }
+        var samples = run.ServerTableSampleTimes;
+        foreach (var connection in run.Connections)
+        {
+            if (connection.Local is not { } client || !ackArrived.TryGetValue(client, out long arrived))
+                continue;
+            long before = Math.Min(firstInTable.GetValueOrDefault(client, long.MaxValue),
+                Math.Min(accepted.GetValueOrDefault(client, long.MaxValue), serverAnswered.GetValueOrDefault(client, long.MaxValue)));
+            int index = samples.BinarySearch(arrived + ProcessingMargin);
+            if (index < 0)
+                index = ~index;
+            if (index < samples.Count && samples[index] < before)
+                yield return new ServerSocketObservation(samples[index], client, connection.Server, "none", 0);
+        }
     }
 
     public static ScenarioAnalysis Analyze(ScenarioRun run)

@@ -35,6 +35,9 @@ public sealed class ScenarioRun
     public List<ServerEvent> ServerEvents { get; } = new();
     public List<ServerSocketObservation> ServerSockets { get; } = new();
     public List<ListenerSample> ListenerSamples { get; } = new();
+
+    /// <summary>When each socket-table sample was taken (µs): a connection absent from a sample is evidence too.</summary>
+    public List<long> ServerTableSampleTimes { get; } = new();
     public bool ServerTableObserved { get; set; }
     public List<string> Warnings { get; } = new();
 }

@@ -74,6 +74,7 @@ internal sealed class ServerStateSampler : IDisposable
             var records = _table.Read(States, [_port]);
             double now = _clock.NowMilliseconds;
             long nowUs = _clock.NowMicroseconds;
+            _run.ServerTableSampleTimes.Add(nowUs);
             var seen = new HashSet<(IpEndpoint, IpEndpoint)>();
             int synRecv = 0;
             SocketRecord? listener = null;

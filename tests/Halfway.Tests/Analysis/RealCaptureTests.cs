@@ -26,7 +26,7 @@ public sealed class RealCaptureTests
         Assert.Equal(Fate.AcceptedLate, byClientPort[41001].Fate);                 // ACK dropped, data at 2.5 s completed it
         Assert.Equal("request-socket", byClientPort[41001].Kind);
         Assert.Equal(Fate.ResetOnData, byClientPort[41002].Fate);                  // data at 9 s: ECONNRESET
-        Assert.Equal(Fate.ResetOnData, byClientPort[41003].Fate);                  // never sent; its FIN at 11 s drew the RST
+        Assert.Equal(Fate.Stranded, byClientPort[41003].Fate);                     // never sent; only its FIN at close (11 s) drew the RST
         Assert.Equal(Fate.AcceptedLate, byClientPort[42001].Fate);                 // TCP_DEFER_ACCEPT: a re-ACK completed it
         Assert.Equal(Fate.Accepted, byClientPort[43001].Fate);                     // queued in fact: the wire cannot see accept()
         Assert.Equal(Fate.SynDropped, byClientPort[43002].Fate);                   // accept queue full: connect() timed out
@@ -49,7 +49,8 @@ public sealed class RealCaptureTests
         Assert.True(late.GetProperty("half_established").GetBoolean());
         Assert.Contains(late.GetProperty("evidence").EnumerateArray(), e => e.GetProperty("event").GetString() == "server-syn-ack-resent");
         var listener = json.RootElement.GetProperty("listeners").EnumerateArray().Single(l => l.GetProperty("server").GetString() == "127.0.0.1:8080");
-        Assert.Equal(2, listener.GetProperty("fates").GetProperty("reset-on-data").GetInt32());
+        Assert.Equal(1, listener.GetProperty("fates").GetProperty("reset-on-data").GetInt32());
+        Assert.Equal(1, listener.GetProperty("fates").GetProperty("stranded").GetInt32());
         Assert.Empty(json.RootElement.GetProperty("warnings").EnumerateArray());
 
         var damaged = Path.Combine(Path.GetTempPath(), $"halfway-damaged-{Guid.NewGuid():N}.pcap");

@@ -68,14 +68,20 @@ public sealed class KernelSettingScenarioTests
                 - send: Ping
                 - receive: { timeout: 4s }
             """);
+        // Accepted by the application long after connect() returned: either it waited complete in the accept queue
+        // (the server's socket table showed it ESTABLISHED at once) or it was half-established until its data came.
         var late = run.Connections
             .Where(c => c.ConnectedAtMs is { } connectedAt && AcceptedAt(run, c.Local!.Value) is { } acceptedAt && acceptedAt - connectedAt > 2500)
             .ToList();
         Assert.NotEmpty(late);
         Assert.All(late, c => Assert.Equal("data", Step(c, "receive")!.Result));
         var analysis = ScenarioAnalysis.Analyze(run);
-        Assert.All(late, c => Assert.Equal("accepted-late", analysis.ForConnection(c).Fate));
-        Assert.All(late, c => Assert.True(analysis.ForConnection(c).HalfEstablished));
+        var completeAtOnce = late.Where(c => run.ServerSockets.Any(s => s.Client == c.Local!.Value && s.State == "ESTABLISHED" && s.AtMicroseconds / 1000.0 < c.ConnectedAtMs!.Value + 500)).ToList();
+        var halfEstablished = late.Except(completeAtOnce).ToList();
+        Assert.NotEmpty(halfEstablished);
+        Assert.All(completeAtOnce, c => Assert.Equal("accepted", analysis.ForConnection(c).Fate));
+        Assert.All(halfEstablished, c => Assert.Equal("accepted-late", analysis.ForConnection(c).Fate));
+        Assert.All(halfEstablished, c => Assert.True(analysis.ForConnection(c).HalfEstablished));
         Assert.True(run.Counters["server"].GetValueOrDefault("TcpExtListenOverflows") > 0);
     }
 
