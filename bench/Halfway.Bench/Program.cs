@@ -33,7 +33,7 @@ static async Task<int> Storm(int n, string cClient)
     var server = new ServerSpec { Port = 8080, Backlog = 65535, Reply = null, Accept = new AcceptPolicy { Mode = AcceptMode.Immediately, Acceptors = 2 } };
 
     // Round 0 is a warm-up (JIT, thread pool growth) with fewer connections; its lines are labelled and not counted.
-    for (int round = 0; round < 4; round++)
+    for (int round = 0; round < 6; round++)
     {
         int count = round == 0 ? Math.Max(100, n / 8) : n;
         string label = round == 0 ? "warmup-" : "";
@@ -48,10 +48,10 @@ static async Task<int> Storm(int n, string cClient)
             Console.WriteLine($"{label}tool round={round} connected={ok.Count} seconds={seconds:0.000000} rate={ok.Count / seconds:0.0}");
         }
         // the floor of .NET itself: bare ConnectAsync calls, no bookkeeping
-        await using (var listener = TrafficServer.Start(lab.Server, server with { Port = 8090 + round }, clock))
+        await using (var listener = TrafficServer.Start(lab.Server, server with { Port = 8100 + round }, clock))
         {
             var sockets = lab.Client.Run(() => Enumerable.Range(0, count).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).ToArray());
-            var target = new IPEndPoint(IPAddress.Loopback, 8090 + round);
+            var target = new IPEndPoint(IPAddress.Loopback, 8100 + round);
             var watch = Stopwatch.StartNew();
             await Task.WhenAll(sockets.Select(s => s.ConnectAsync(target)));
             double seconds = watch.Elapsed.TotalSeconds;

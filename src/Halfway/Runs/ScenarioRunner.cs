@@ -101,6 +101,7 @@ public static class ScenarioRunner
             var after = host.Run(KernelCounters.ReadCurrentNamespace);
             run.Counters[RoleOf(lab, host)] = KernelCounters.Delta(countersBefore[RoleOf(lab, host)], after);
         }
+        run.ServerStoppedAtMicroseconds = clock.NowMicroseconds;
         await server.DisposeAsync();
         run.ServerEvents.AddRange(server.Events.OrderBy(e => e.AtMs));
         run.Connections = client.Connections;

@@ -56,17 +56,22 @@ public static class SeedAnswers
         {
             int timeouts = nonSenders.Count(c => c.Steps.Any(s => s.Step == "receive" && s.Result == "timeout"));
             int rstBeforeClose = nonSenders.Count(c => FirstRstBeforeClientFin(run, c.Local!.Value));
-            int rstAfterClose = nonSenders.Count(c => run.Packets.Any(p => IsRstTo(p, c.Local!.Value))) - rstBeforeClose;
+            int rstAfterClose = nonSenders.Count(c => run.Packets.Any(p => IsRstTo(p, c.Local!.Value) && p.SeenAtMicroseconds < run.ServerStoppedAtMicroseconds))
+                - rstBeforeClose;
             yield return $"Receive only: {nonSenders.Count} half-established connections never sent; {timeouts} of their receive() calls ended by timeout, " +
                 $"and while they waited the server sent {rstBeforeClose} of them a RST. An idle ESTABLISHED socket runs no timer, so the client learns nothing." +
                 (rstAfterClose > 0 ? $" ({rstAfterClose} got a RST only after the client closed: its FIN was the first segment the server could answer.)" : "");
         }
 
         // 3. does the server reset on its own?
-        var unsolicited = half.Count(r => run.Packets.Any(p => IsRstTo(p, r.Client) && RstAfterClientSegment(run, r.Client) is null));
-        int expired = half.Count(r => r.Evidence.Any(e => e.Kind == ConnectionEventKind.ServerSocketGone));
+        // RSTs after the server application closed its listener at the end of the run are that shutdown's, not the kernel's timers'.
+        var unsolicited = half.Count(r => run.Packets.Any(p => IsRstTo(p, r.Client) && p.SeenAtMicroseconds < run.ServerStoppedAtMicroseconds)
+            && RstAfterClientSegment(run, r.Client) is null);
+        int atShutdown = half.Count(r => run.Packets.Any(p => IsRstTo(p, r.Client) && p.SeenAtMicroseconds >= run.ServerStoppedAtMicroseconds));
+        int expired = half.Count(r => r.Kind == ConnectionClassifier.RequestSocketKind && r.Evidence.Any(e => e.Kind == ConnectionEventKind.ServerSocketGone));
         int cookieNoResend = half.Count(r => r.Kind == ConnectionClassifier.SyncookieKind && r.SynAckResends == 0);
-        yield return $"Does the server reset a half-established connection on its own (the seed's accepted answer)? In this run it sent {unsolicited} RSTs that did not answer a client segment. " +
+        yield return $"Does the server reset a half-established connection on its own (the seed's accepted answer)? In this run it sent {unsolicited} RSTs that did not answer a client segment" +
+            (atShutdown > 0 ? $" (and {atShutdown} when the server application closed its listener at the end of the run, resetting what still waited in its accept queue). " : ". ") +
             (expired > 0 ? $"{expired} request sockets vanished from the server's table with nothing sent: expiry is silent. " : "") +
             (cookieNoResend > 0 ? $"{cookieNoResend} syncookie connections got no re-sent SYN-ACK at all: the server held no state for them. " : "") +
             "The reset the seed saw is the answer to the client's own next segment.";
