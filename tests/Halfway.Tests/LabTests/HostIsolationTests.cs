@@ -75,9 +75,10 @@ public sealed class HostIsolationTests
             Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "CI runs as root with setpriv (util-linux)");
             return;
         }
-        // Run the real program as an unprivileged user: nobody, no capabilities.
+        // Run the real program as root stripped of every capability (the bounding set is emptied before exec), so it can
+        // still read the build wherever the clone lives, but holds neither CAP_SYS_ADMIN nor CAP_NET_ADMIN.
         var start = new ProcessStartInfo("/usr/bin/setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var argument in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", "dotnet", HalfwayProcess.DllPath, "run", "seed" })
+        foreach (var argument in new[] { "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "dotnet", HalfwayProcess.DllPath, "run", "seed" })
             start.ArgumentList.Add(argument);
         var (exitCode, stdout, stderr) = HalfwayProcess.Run(start, TimeSpan.FromSeconds(60));
         Assert.NotEqual(0, exitCode);

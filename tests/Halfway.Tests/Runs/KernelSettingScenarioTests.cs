@@ -45,8 +45,9 @@ public sealed class KernelSettingScenarioTests
         {
             Assert.Equal("reset-at-handshake", abortAnalysis.ForConnection(c).Fate);
             Assert.True(abortAnalysis.ForConnection(c).HalfEstablished);
-            // Reset at handshake: connect() had succeeded, the RST reached the client before its data.
-            Assert.Equal("ok", Step(c, "connect")!.Result);
+            // Reset at handshake: the client's kernel had completed connect(); the RST reached the client before its data,
+            // sometimes even before the runtime read the connect's result (then connect() itself reports ECONNRESET).
+            Assert.Contains(Step(c, "connect")!.Result, new[] { "ok", "reset" });
             Assert.True(ServerReset(abort, c.Local!.Value));
             Assert.Null(AcceptedAt(abort, c.Local!.Value));
         }
