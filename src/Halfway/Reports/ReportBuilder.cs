@@ -45,6 +45,10 @@ public static class ReportBuilder
             SettingsChanged = run.Changed.Select(c => new ChangedSettingReport(c.Host, c.Name, c.Default, c.Value)).ToList(),
             Counters = NonZero(serverCounters),
             CountersByHost = run.Counters.ToDictionary(kv => kv.Key, kv => NonZero(kv.Value)),
+            CountersOverTime = run.CounterSamples
+                .Select(sample => new CounterSampleReport(sample.AtMs, new SortedDictionary<string, long>(
+                    sample.SinceStart.Where(kv => HeadlineCounters.Contains(kv.Key) && serverCounters.GetValueOrDefault(kv.Key) != 0).ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal)))
+                .ToList(),
             Link = scenario.Topology == Lab.Topology.Pair
                 ? new LinkReport(scenario.Link.ClientToServer.Delay.TotalMilliseconds, scenario.Link.ServerToClient.Delay.TotalMilliseconds,
                     scenario.Link.ClientToServer.Loss, run.LinkPacketsSeen, run.LinkPacketsDropped, scenario.Link.DropRules.Select(r => r.Name).ToList())

@@ -48,6 +48,9 @@ public sealed record ScenarioReport
     /// <summary>Counter deltas of the server's host (where the listener lives), by nstat name.</summary>
     public required SortedDictionary<string, long> Counters { get; init; }
     public required Dictionary<string, SortedDictionary<string, long>> CountersByHost { get; init; }
+
+    /// <summary>The server host's counters about once a second: change since the start, for the counters that moved.</summary>
+    public required List<CounterSampleReport> CountersOverTime { get; init; }
     public required LinkReport? Link { get; init; }
     public required ServerReport ServerSide { get; init; }
     public required List<StepSummary> StepSummary { get; init; }
@@ -59,6 +62,8 @@ public sealed record ScenarioReport
     public required string? Capture { get; init; }
     public required List<RunConnectionReport> Connections { get; init; }
 }
+
+public sealed record CounterSampleReport(double AtMs, SortedDictionary<string, long> Counters);
 
 public sealed record ChangedSettingReport(string Host, string Name, string Default, string Value);
 

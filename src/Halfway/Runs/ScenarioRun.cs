@@ -11,6 +11,9 @@ public sealed record ChangedSetting(string Host, string Name, string Default, st
 /// <summary>The listener's accept queue at one moment, from the server host's socket table.</summary>
 public sealed record ListenerSample(double AtMs, uint AcceptQueue, uint AcceptQueueLimit, int SynRecv, uint Drops);
 
+/// <summary>The server host's counters at one moment: change since the run started, by nstat name.</summary>
+public sealed record CounterSample(double AtMs, Dictionary<string, long> SinceStart);
+
 /// <summary>Everything one scenario's run measured, before analysis.</summary>
 public sealed class ScenarioRun
 {
@@ -27,6 +30,9 @@ public sealed class ScenarioRun
 
     /// <summary>Per host role: counter deltas over the run, by nstat name.</summary>
     public Dictionary<string, Dictionary<string, long>> Counters { get; } = new();
+
+    /// <summary>The server host's counters about once a second during the run.</summary>
+    public List<CounterSample> CounterSamples { get; } = new();
 
     public List<LinkPacket> Packets { get; } = new();
     public long LinkPacketsSeen { get; set; }

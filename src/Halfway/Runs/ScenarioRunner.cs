@@ -83,9 +83,17 @@ public static class ScenarioRunner
         bound.CancelAfter(scenario.Duration);
         var clients = client.RunAsync(lab.Client, bound.Token);
         double boundMs = scenario.Duration.TotalMilliseconds;
+        string serverRole = RoleOf(lab, lab.Server);
+        double nextCounterSample = 0;
         while (!clients.IsCompleted)
         {
             await Task.WhenAny(clients, Task.Delay(250, CancellationToken.None));
+            if (clock.NowMilliseconds >= nextCounterSample)
+            {
+                nextCounterSample = clock.NowMilliseconds + 1000;
+                var now = lab.Server.Run(KernelCounters.ReadCurrentNamespace);
+                run.CounterSamples.Add(new CounterSample(Math.Round(clock.NowMilliseconds, 1), KernelCounters.Delta(countersBefore[serverRole], now)));
+            }
             progress?.Invoke(new RunProgress(scenario.Name, clock.NowMilliseconds, boundMs, scenario.Clients.Count,
                 client.Connected, server.AcceptCount, client.Finished, "running"));
         }
