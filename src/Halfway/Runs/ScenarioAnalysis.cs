@@ -113,7 +113,6 @@ public sealed class ScenarioAnalysis
                     report.Kind,
                     report.Evidence.Select(e => new EvidenceReport(Math.Round(e.AtMicroseconds / 1000.0, 3), ColumnName(EventText.Column(e.Kind)), EventText.Sentence(e))).ToList(),
                     report.Timeline.Select(t => new TimelineReport(Math.Round(t.AtMicroseconds / 1000.0, 3), ColumnName(t.Column), t.Text)).ToList());
-                analysis._representatives[connection.Id] = report;
             }
             analysis._byConnection[connection.Id] = verdict;
             analysis.Connections.Add(verdict);
@@ -130,7 +129,6 @@ public sealed class ScenarioAnalysis
         return analysis;
     }
 
-    private readonly Dictionary<int, ConnectionReport> _representatives = new();
 
     private static string ColumnName(TimelineColumn column) => column switch
     {
@@ -152,7 +150,7 @@ public sealed class ScenarioAnalysis
             EndMicroseconds = (long)(run.DurationMs * 1000),
             ServerSideObserved = run.ServerTableObserved,
             CounterDeltas = run.Counters.GetValueOrDefault("server") ?? run.Counters.GetValueOrDefault("host"),
-            AcceptQueueLimit = run.ListenerSamples.Count > 0 ? (int)run.ListenerSamples[^1].AcceptQueueLimit : backlog,
+            AcceptQueueLimit = run.AcceptQueueSamples.Count > 0 ? (int)run.AcceptQueueSamples[^1].AcceptQueueLimit : backlog,
         };
     }
 }

@@ -9,7 +9,7 @@ namespace Halfway.Runs;
 public sealed record ChangedSetting(string Host, string Name, string Default, string Value);
 
 /// <summary>The listener's accept queue at one moment, from the server host's socket table.</summary>
-public sealed record ListenerSample(double AtMs, uint AcceptQueue, uint AcceptQueueLimit, int SynRecv, uint Drops);
+public sealed record AcceptQueueSample(double AtMs, uint AcceptQueue, uint AcceptQueueLimit, int SynRecv, uint Drops);
 
 /// <summary>The server host's counters at one moment: change since the run started, by nstat name.</summary>
 public sealed record CounterSample(double AtMs, Dictionary<string, long> SinceStart);
@@ -40,7 +40,7 @@ public sealed class ScenarioRun
     public IReadOnlyList<ClientConnection> Connections { get; set; } = [];
     public List<ServerEvent> ServerEvents { get; } = new();
     public List<ServerSocketObservation> ServerSockets { get; } = new();
-    public List<ListenerSample> ListenerSamples { get; } = new();
+    public List<AcceptQueueSample> AcceptQueueSamples { get; } = new();
 
     /// <summary>When each socket-table sample was taken (µs): a connection absent from a sample is evidence too.</summary>
     public List<long> ServerTableSampleTimes { get; } = new();

@@ -105,7 +105,7 @@ internal sealed class ServerStateSampler : IDisposable
                 _run.ServerSockets.Add(new ServerSocketObservation(nowUs, key.Item1, key.Item2, "none", 0));
             }
             if (listener is { } l)
-                _run.ListenerSamples.Add(new ListenerSample(now, l.ReceiveQueue, l.SendQueue, synRecv, l.Drops));
+                _run.AcceptQueueSamples.Add(new AcceptQueueSample(now, l.ReceiveQueue, l.SendQueue, synRecv, l.Drops));
         }
     }
 
