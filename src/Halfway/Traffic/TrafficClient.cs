@@ -100,7 +100,8 @@ public sealed class TrafficClient
                 if (step.Kind == StepKind.Connect && result == "ok")
                 {
                     connection.ConnectedAtMs = ended;
-                    RecordLocal(connection, socket);
+                    if (connection.Local is null)
+                        RecordLocal(connection, socket);
                 }
                 // A failed connect ends the connection; later calls would only repeat the failure.
                 if ((step.Kind == StepKind.Connect && result != "ok") || result == "cancelled")
@@ -120,16 +121,17 @@ public sealed class TrafficClient
     private async Task<(string Result, string? Errno, string? Detail)> RunStepAsync(
         Step step, ClientConnection connection, Socket socket, Random? random, byte[]? buffer, double started, CancellationToken runBound)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(runBound);
-        if (step.Timeout is { } limit)
-            timeout.CancelAfter(limit);
+        // Only a step with a timeout of its own needs a token source; the others wait on the run's bound alone.
+        using var timeout = step.Timeout is not null ? CancellationTokenSource.CreateLinkedTokenSource(runBound) : null;
+        timeout?.CancelAfter(step.Timeout!.Value);
+        var token = timeout?.Token ?? runBound;
         try
         {
             switch (step.Kind)
             {
                 case StepKind.Connect:
                     connection.ConnectStartedAtMs = started;
-                    var connecting = socket.ConnectAsync(_server, timeout.Token);
+                    var connecting = socket.ConnectAsync(_server, token);
                     // The kernel picked the local port when the SYN left; record it now so that a connect that
                     // fails can still be matched to its packets.
                     if (!connecting.IsCompleted)
@@ -144,12 +146,12 @@ public sealed class TrafficClient
                 }
                 case StepKind.Send:
                 {
-                    int sent = await socket.SendAsync(Encoding.UTF8.GetBytes(step.Data), SocketFlags.None, timeout.Token);
+                    int sent = await socket.SendAsync(Encoding.UTF8.GetBytes(step.Data), SocketFlags.None, token);
                     return ("ok", null, $"{sent} bytes");
                 }
                 case StepKind.Receive:
                 {
-                    int received = await socket.ReceiveAsync(buffer!, SocketFlags.None, timeout.Token);
+                    int received = await socket.ReceiveAsync(buffer!, SocketFlags.None, token);
                     return received == 0
                         ? ("eof", null, "the server closed the connection")
                         : ("data", null, Encoding.UTF8.GetString(buffer!, 0, Math.Min(received, 64)));
