@@ -80,7 +80,7 @@ public static class RunCommand
                 }));
                 if (_terminal)
                 {
-                    int width = Math.Max(40, Console.WindowWidth - 1);
+                    int width = TerminalWidth();
                     Console.Error.Write("\r" + (line.Length > width ? line[..width] : line.PadRight(width)));
                 }
                 else if (DateTime.UtcNow - _lastPlain > TimeSpan.FromSeconds(5))
@@ -88,6 +88,18 @@ public static class RunCommand
                     _lastPlain = DateTime.UtcNow;
                     Console.Error.WriteLine(line);
                 }
+            }
+        }
+
+        private static int TerminalWidth()
+        {
+            try
+            {
+                return Console.WindowWidth > 40 ? Console.WindowWidth - 1 : 120;
+            }
+            catch (IOException)
+            {
+                return 120;
             }
         }
 
