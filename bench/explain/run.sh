@@ -90,6 +90,8 @@ flows dominate) and finishing ~150,000 connections (evidence is built only for t
 (two or three full collections, ~50 ms) and fresh GC memory's page faults on this VM take ~0.1 s. The 1-million-flow case is
 dominated by creating and promoting 1 million flow objects (~850 bytes each with their table entry); a struct-of-arrays
 flow table is the next step if this matters.
+
+explain: ratio=${ratio_tshark} (target 30)
 MD
 )
 if [ -f "$results" ] && grep -q '^## explain' "$results"; then
