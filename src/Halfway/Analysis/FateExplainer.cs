@@ -31,8 +31,30 @@ public static class FateExplainer
     }
 
     /// <summary>The connection whose evidence is richest: the one a reader learns most from.</summary>
-    public static ConnectionReport Representative(IReadOnlyList<ConnectionReport> connections) =>
-        connections.OrderByDescending(c => c.HalfEstablished).ThenByDescending(c => c.Evidence.Count).ThenBy(c => c.FirstSeenAtMicroseconds).First();
+    /// <remarks>
+    /// Half-established first, then the most evidence, then the earliest; among equals the first in the list (what a stable
+    /// sort's first element was). One pass instead of sorting every kept connection of a fate (up to 200,000) to take one.
+    /// </remarks>
+    public static ConnectionReport Representative(IReadOnlyList<ConnectionReport> connections)
+    {
+        if (connections.Count == 0)
+            throw new InvalidOperationException("no connection to pick a representative from");
+        var best = connections[0];
+        for (int i = 1; i < connections.Count; i++)
+        {
+            var c = connections[i];
+            if (c.HalfEstablished != best.HalfEstablished)
+            {
+                if (c.HalfEstablished)
+                    best = c;
+                continue;
+            }
+            int evidence = c.Evidence.Count, bestEvidence = best.Evidence.Count;
+            if (evidence > bestEvidence || (evidence == bestEvidence && c.FirstSeenAtMicroseconds < best.FirstSeenAtMicroseconds))
+                best = c;
+        }
+        return best;
+    }
 
     /// <summary>Sentences for one connection: the client's view, the server kernel's view, and why.</summary>
     public static IReadOnlyList<string> ExplainConnection(ConnectionReport report, AnalysisContext context)
