@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Halfway.Capture;
 using Halfway.Reports;
 using Halfway.Runs;
 using Halfway.Scenarios;
@@ -36,7 +35,7 @@ public static class RunCommand
             if (name.Length > 60) name = name[..60];
             string folder = Path.Combine(parse.GetValue(output)!, $"{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{name}");
             Directory.CreateDirectory(folder);
-            var captures = runs.Select(run => WriteCapture(run, folder)).ToList();
+            var captures = runs.Select(run => (string?)RunCapture.Write(run, folder)).ToList();
             var analyses = runs.Select(ScenarioAnalysis.Analyze).ToList();
             var report = ReportBuilder.Build(runs, analyses, folder, captures);
             string reportJson = report.ToJson();
@@ -45,17 +44,6 @@ public static class RunCommand
             return 0;
         }));
         return command;
-    }
-
-    private static string? WriteCapture(ScenarioRun run, string folder)
-    {
-        string file = $"{run.Scenario.Name}.pcap";
-        using var stream = File.Create(Path.Combine(folder, file));
-        using var writer = new PcapWriter(stream);
-        long start = run.StartedAt.ToUnixTimeMilliseconds() * 1000;
-        foreach (var packet in run.Packets)
-            writer.Write(start + packet.SeenAtMicroseconds, packet.Bytes, packet.Length);
-        return file;
     }
 
     /// <summary>Live progress on stderr: one rewritten line on a terminal, a plain line every 5 s otherwise.</summary>
