@@ -245,20 +245,25 @@ internal sealed class Flow
 
     public void Add(ConnectionEventKind kind, long at, long value = 0)
     {
-        if (_eventCount >= (_serverComplete ? Math.Min(MaxEvents, _eventCountAtCompletion + MaxEventsAfterCompletion) : MaxEvents))
+        int cap = _serverComplete ? Math.Min(MaxEvents, _eventCountAtCompletion + MaxEventsAfterCompletion) : MaxEvents;
+        // The end of a connection decides its fate as much as its start: these events get a few reserved slots past the
+        // cap, so that one of them (an accept, say) is not overwritten by the next (the socket leaving the table).
+        bool decisive = kind is ConnectionEventKind.ClientRst or ConnectionEventKind.ClientFin or ConnectionEventKind.ServerBareRst
+            or ConnectionEventKind.ClientRetransmission or ConnectionEventKind.ServerSynAckResent or ConnectionEventKind.ServerAccepted
+            or ConnectionEventKind.ServerSocketGone or ConnectionEventKind.CallReset;
+        if (_eventCount >= cap && !(decisive && _eventCount < cap + DecisiveReserve))
         {
             _eventsDropped++;
-            // The end of a connection decides its fate as much as its start: the last slot holds the latest event.
-            if (kind is ConnectionEventKind.ClientRst or ConnectionEventKind.ClientFin or ConnectionEventKind.ServerBareRst
-                or ConnectionEventKind.ClientRetransmission or ConnectionEventKind.ServerSynAckResent or ConnectionEventKind.ServerAccepted
-                or ConnectionEventKind.ServerSocketGone or ConnectionEventKind.CallReset)
+            if (decisive)
                 _events[_eventCount - 1] = new ConnectionEvent(kind, at, value);
             return;
         }
         if (_eventCount == _events.Length)
-            Array.Resize(ref _events, Math.Min(_events.Length * 2, MaxEvents));
+            Array.Resize(ref _events, Math.Min(_events.Length * 2, MaxEvents + DecisiveReserve));
         _events[_eventCount++] = new ConnectionEvent(kind, at, value);
     }
+
+    private const int DecisiveReserve = 8;
 
     private int _eventCountAtCompletion;
 

@@ -177,6 +177,37 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public void A_late_accept_after_many_events_is_not_lost()
+    {
+        // Seen in a lab run: after the kernel completed the connection, six more events filled the flow's slots, the
+        // application's accept() took the last one and the socket leaving the table overwrote it: "queued" although accepted.
+        var client = Halfway.Wire.IpEndpoint.From(System.Net.IPEndPoint.Parse("10.0.0.2:40000"));
+        var server = Halfway.Wire.IpEndpoint.From(System.Net.IPEndPoint.Parse("10.0.0.1:8080"));
+        var c = new Conversation().Syn(0).SynAck(0.005).Ack(0.010).Data(1.0, 4).Retransmit(1.2).Retransmit(1.6).ServerAck(2.0);
+        var observations = new List<Observation>();
+        long frame = 0;
+        foreach (var (at, ip) in c.Packets)
+        {
+            Assert.True(Halfway.Wire.TcpSegment.TryParseIp(ip, out var segment));
+            observations.Add(new PacketObservation(at, segment, ++frame, DeliveredAtMicroseconds: at + 5000));
+        }
+        long t0 = Conversation.Epoch;
+        observations.Add(new ClientCallObservation(t0 + 11_000, client, server, "connect", "ok", null));
+        observations.Add(new ServerSocketObservation(t0 + 60_000, client, server, "none", 0));
+        observations.Add(new ServerSocketObservation(t0 + 2_020_000, client, server, "ESTABLISHED", 0));
+        for (int i = 0; i < 8; i++)
+            observations.Add(new ClientCallObservation(t0 + 2_100_000 + i * 1000, client, server, "receive", "timeout", null));
+        observations.Add(new ServerSocketObservation(t0 + 3_000_000, client, server, "CLOSE-WAIT", 0));
+        observations.Add(new ServerAcceptObservation(t0 + 4_000_000, client, server));
+        observations.Add(new ServerSocketObservation(t0 + 4_050_000, client, server, "none", 0));
+        observations.Sort((a, b) => a.AtMicroseconds.CompareTo(b.AtMicroseconds));
+        var reports = AnalysisEngine.Analyze(observations, new AnalysisContext { ServerSideObserved = true, EndMicroseconds = t0 + 5_000_000 });
+        var report = Assert.Single(reports);
+        Assert.Equal(Fate.AcceptedLate, report.Fate);
+        Assert.NotNull(report.AcceptedAtMicroseconds);
+    }
+
+    [Fact]
     public void Lab_observations_give_ground_truth()
     {
         var client = Halfway.Wire.IpEndpoint.From(System.Net.IPEndPoint.Parse("10.0.0.2:40000"));
