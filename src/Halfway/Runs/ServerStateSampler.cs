@@ -71,9 +71,11 @@ internal sealed class ServerStateSampler : IDisposable
     {
         lock (_gate)
         {
-            var records = _table.Read(States, [_port]);
-            double now = _clock.NowMilliseconds;
+            // Stamp the sample with the dump's start: whatever it shows existed at or after that moment, so a request
+            // socket it lists cannot be mistaken for one that outlived a final ACK that arrived while the dump ran.
             long nowUs = _clock.NowMicroseconds;
+            double now = nowUs / 1000.0;
+            var records = _table.Read(States, [_port]);
             _run.ServerTableSampleTimes.Add(nowUs);
             var seen = new HashSet<(IpEndpoint, IpEndpoint)>();
             int synRecv = 0;
