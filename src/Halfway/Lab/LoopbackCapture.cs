@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Halfway.Native;
 using Halfway.Wire;
 
 namespace Halfway.Lab;
@@ -10,8 +11,6 @@ namespace Halfway.Lab;
 /// </summary>
 public sealed class LoopbackCapture : IDisposable
 {
-    private const int SOL_PACKET = 263;
-    private const int PACKET_IGNORE_OUTGOING = 23;
     private const int EthernetHeader = 14;
     private readonly Socket _socket;
     private readonly Task _loop;
@@ -37,10 +36,9 @@ public sealed class LoopbackCapture : IDisposable
     {
         var socket = host.Run(() =>
         {
-            // .NET passes the protocol through unconverted: htons(ETH_P_ALL) is 0x0300.
-            var s = new Socket(AddressFamily.Packet, SocketType.Raw, (ProtocolType)0x0300);
+            var s = new Socket(AddressFamily.Packet, SocketType.Raw, (ProtocolType)SocketOptionNumbers.EthPAllNetworkOrder);
             // Each frame on lo is seen leaving and arriving: keep the arrival only.
-            s.SetRawSocketOption(SOL_PACKET, PACKET_IGNORE_OUTGOING, BitConverter.GetBytes(1));
+            s.SetRawSocketOption(SocketOptionNumbers.SOL_PACKET, SocketOptionNumbers.PACKET_IGNORE_OUTGOING, BitConverter.GetBytes(1));
             return s;
         });
         return new LoopbackCapture(socket, clock, serverPort, snapLength, observer);

@@ -28,16 +28,11 @@ public sealed class ScenarioAnalysis
     public static List<Observation> Observations(ScenarioRun run)
     {
         var observations = new List<Observation>();
-        long frame = 0;
-        foreach (var packet in run.Packets)
+        foreach (var (packet, segment, frame) in run.Segments)
         {
-            frame++;
-            if (TcpSegment.TryParseIp(packet.Bytes, out var segment))
-            {
-                observations.Add(new PacketObservation(packet.SeenAtMicroseconds, segment, frame,
-                    packet.Action == Lab.LinkAction.Dropped, packet.DropReason,
-                    packet.DeliveredAtMicroseconds >= 0 ? packet.DeliveredAtMicroseconds : null));
-            }
+            observations.Add(new PacketObservation(packet.SeenAtMicroseconds, segment, frame,
+                packet.Action == Lab.LinkAction.Dropped, packet.DropReason,
+                packet.DeliveredAtMicroseconds >= 0 ? packet.DeliveredAtMicroseconds : null));
         }
         foreach (var connection in run.Connections)
         {
@@ -67,10 +62,8 @@ public sealed class ScenarioAnalysis
         var accepted = run.ServerEvents.Where(e => e.Kind == "accepted").GroupBy(e => e.Client).ToDictionary(g => g.Key, g => (long)(g.Min(e => e.AtMs) * 1000));
         var ackArrived = new Dictionary<IpEndpoint, long>();
         var serverAnswered = new Dictionary<IpEndpoint, long>();
-        foreach (var packet in run.Packets)
+        foreach (var (packet, segment, _) in run.Segments)
         {
-            if (!TcpSegment.TryParseIp(packet.Bytes, out var segment))
-                continue;
             if (packet.Direction == Lab.LinkDirection.ClientToServer && packet.Action == Lab.LinkAction.Passed
                 && segment.Has(TcpFlags.Ack) && !segment.Has(TcpFlags.Syn) && !ackArrived.ContainsKey(segment.Source))
                 ackArrived[segment.Source] = packet.DeliveredAtMicroseconds;

@@ -2,6 +2,7 @@ using Halfway.Analysis;
 using Halfway.Lab;
 using Halfway.Scenarios;
 using Halfway.Traffic;
+using Halfway.Wire;
 
 namespace Halfway.Runs;
 
@@ -13,6 +14,13 @@ public sealed record AcceptQueueSample(double AtMs, uint AcceptQueue, uint Accep
 
 /// <summary>The server host's counters at one moment: change since the run started, by nstat name.</summary>
 public sealed record CounterSample(double AtMs, Dictionary<string, long> SinceStart);
+
+/// <summary>A TCP segment the run's capture point saw, with what the link did to it.</summary>
+public readonly record struct RunSegment(LinkPacket Packet, TcpSegment Segment, long Frame)
+{
+    /// <summary>The client's end of the connection, whichever way the segment went.</summary>
+    public IpEndpoint Client => Packet.Direction == LinkDirection.ClientToServer ? Segment.Source : Segment.Destination;
+}
 
 /// <summary>Everything one scenario's run measured, before analysis.</summary>
 public sealed class ScenarioRun
@@ -35,6 +43,28 @@ public sealed class ScenarioRun
     public List<CounterSample> CounterSamples { get; } = new();
 
     public List<LinkPacket> Packets { get; } = new();
+
+    private IReadOnlyList<RunSegment>? _segments;
+    private ILookup<IpEndpoint, RunSegment>? _segmentsByClient;
+
+    /// <summary>The TCP segments among <see cref="Packets"/>, parsed once when first read, after the run (in capture order; Frame counts every packet).</summary>
+    public IReadOnlyList<RunSegment> Segments => _segments ??= ParseSegments();
+
+    /// <summary>Each connection's segments, by its client end.</summary>
+    public ILookup<IpEndpoint, RunSegment> SegmentsByClient => _segmentsByClient ??= Segments.ToLookup(s => s.Client);
+
+    private List<RunSegment> ParseSegments()
+    {
+        var segments = new List<RunSegment>(Packets.Count);
+        long frame = 0;
+        foreach (var packet in Packets)
+        {
+            frame++;
+            if (TcpSegment.TryParseIp(packet.Bytes, out var segment))
+                segments.Add(new RunSegment(packet, segment, frame));
+        }
+        return segments;
+    }
     public long LinkPacketsSeen { get; set; }
     public long LinkPacketsDropped { get; set; }
     public IReadOnlyList<ClientConnection> Connections { get; set; } = [];

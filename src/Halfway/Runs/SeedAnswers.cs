@@ -43,7 +43,7 @@ public static class SeedAnswers
         var resetSenders = senders.Where(c => c.Steps.Any(s => s.Result == "reset")).ToList();
         if (senders.Count > 0)
         {
-            var rstDelays = resetSenders.Select(c => RstAfterClientSegment(run, c.Local!.Value)).OfType<double>().ToList();
+            var rstDelays = resetSenders.Select(c => RstAfterClientSegment(run.SegmentsByClient[c.Local!.Value])).OfType<double>().ToList();
             string after = rstDelays.Count > 0
                 ? $"; each RST came {Ms(rstDelays.Min())}..{Ms(rstDelays.Max())} after a client segment reached the server (the data or its retransmission)"
                 : "";
@@ -55,8 +55,8 @@ public static class SeedAnswers
         if (nonSenders.Count > 0)
         {
             int timeouts = nonSenders.Count(c => c.Steps.Any(s => s.Step == "receive" && s.Result == "timeout"));
-            int rstBeforeClose = nonSenders.Count(c => FirstRstBeforeClientFin(run, c.Local!.Value));
-            int rstAfterClose = nonSenders.Count(c => run.Packets.Any(p => IsRstTo(p, c.Local!.Value) && p.SeenAtMicroseconds < run.ServerStoppedAtMicroseconds))
+            int rstBeforeClose = nonSenders.Count(c => FirstRstBeforeClientFin(run.SegmentsByClient[c.Local!.Value]));
+            int rstAfterClose = nonSenders.Count(c => run.SegmentsByClient[c.Local!.Value].Any(s => IsServerRst(s) && s.Packet.SeenAtMicroseconds < run.ServerStoppedAtMicroseconds))
                 - rstBeforeClose;
             yield return $"Receive only: {nonSenders.Count} half-established connections never sent; {timeouts} of their receive() calls ended by timeout, " +
                 $"and while they waited the server sent {rstBeforeClose} of them a RST. An idle ESTABLISHED socket runs no timer, so the client learns nothing." +
@@ -65,9 +65,9 @@ public static class SeedAnswers
 
         // 3. does the server reset on its own?
         // RSTs after the server application closed its listener at the end of the run are that shutdown's, not the kernel's timers'.
-        var unsolicited = half.Count(r => run.Packets.Any(p => IsRstTo(p, r.Client) && p.SeenAtMicroseconds < run.ServerStoppedAtMicroseconds)
-            && RstAfterClientSegment(run, r.Client) is null);
-        int atShutdown = half.Count(r => run.Packets.Any(p => IsRstTo(p, r.Client) && p.SeenAtMicroseconds >= run.ServerStoppedAtMicroseconds));
+        var unsolicited = half.Count(r => run.SegmentsByClient[r.Client].Any(s => IsServerRst(s) && s.Packet.SeenAtMicroseconds < run.ServerStoppedAtMicroseconds)
+            && RstAfterClientSegment(run.SegmentsByClient[r.Client]) is null);
+        int atShutdown = half.Count(r => run.SegmentsByClient[r.Client].Any(s => IsServerRst(s) && s.Packet.SeenAtMicroseconds >= run.ServerStoppedAtMicroseconds));
         int expired = half.Count(r => r.Kind == ConnectionClassifier.RequestSocketKind && r.Evidence.Any(e => e.Kind == ConnectionEventKind.ServerSocketGone));
         int cookieNoResend = half.Count(r => r.Kind == ConnectionClassifier.SyncookieKind && r.SynAckResends == 0);
         yield return $"Does the server reset a half-established connection on its own (the seed's accepted answer)? In this run it sent {unsolicited} RSTs that did not answer a client segment" +
@@ -77,35 +77,30 @@ public static class SeedAnswers
             "The reset the seed saw is the answer to the client's own next segment.";
     }
 
-    private static bool FirstRstBeforeClientFin(ScenarioRun run, IpEndpoint client)
+    private static bool FirstRstBeforeClientFin(IEnumerable<RunSegment> connection)
     {
-        foreach (var packet in run.Packets)
+        foreach (var s in connection)
         {
-            if (!TcpSegment.TryParseIp(packet.Bytes, out var s))
-                continue;
-            if (packet.Direction == LinkDirection.ClientToServer && s.Source == client && s.Has(TcpFlags.Fin))
+            if (s.Packet.Direction == LinkDirection.ClientToServer && s.Segment.Has(TcpFlags.Fin))
                 return false;
-            if (packet.Direction == LinkDirection.ServerToClient && s.Destination == client && s.Has(TcpFlags.Rst))
+            if (IsServerRst(s))
                 return true;
         }
         return false;
     }
 
-    private static bool IsRstTo(LinkPacket packet, IpEndpoint client) =>
-        packet.Direction == LinkDirection.ServerToClient && TcpSegment.TryParseIp(packet.Bytes, out var s) && s.Destination == client && s.Has(TcpFlags.Rst);
+    private static bool IsServerRst(RunSegment s) => s.Packet.Direction == LinkDirection.ServerToClient && s.Segment.Has(TcpFlags.Rst);
 
     /// <summary>Milliseconds from the last client segment that reached the server to the server's first RST to that client; null if none.</summary>
-    private static double? RstAfterClientSegment(ScenarioRun run, IpEndpoint client)
+    private static double? RstAfterClientSegment(IEnumerable<RunSegment> connection)
     {
         long lastClientArrival = -1;
-        foreach (var packet in run.Packets)
+        foreach (var s in connection)
         {
-            if (!TcpSegment.TryParseIp(packet.Bytes, out var s))
-                continue;
-            if (packet.Direction == LinkDirection.ClientToServer && s.Source == client && packet.Action == LinkAction.Passed)
-                lastClientArrival = Math.Max(lastClientArrival, packet.DeliveredAtMicroseconds);
-            else if (packet.Direction == LinkDirection.ServerToClient && s.Destination == client && s.Has(TcpFlags.Rst))
-                return lastClientArrival >= 0 && packet.SeenAtMicroseconds - lastClientArrival < 50_000 ? (packet.SeenAtMicroseconds - lastClientArrival) / 1000.0 : null;
+            if (s.Packet.Direction == LinkDirection.ClientToServer && s.Packet.Action == LinkAction.Passed)
+                lastClientArrival = Math.Max(lastClientArrival, s.Packet.DeliveredAtMicroseconds);
+            else if (IsServerRst(s))
+                return lastClientArrival >= 0 && s.Packet.SeenAtMicroseconds - lastClientArrival < 50_000 ? (s.Packet.SeenAtMicroseconds - lastClientArrival) / 1000.0 : null;
         }
         return null;
     }

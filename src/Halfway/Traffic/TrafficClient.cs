@@ -15,7 +15,6 @@ namespace Halfway.Traffic;
 /// </summary>
 public sealed class TrafficClient
 {
-    private const int TCP_USER_TIMEOUT = 18;
     private readonly ClientSpec _spec;
     private readonly LabClock _clock;
     private readonly IPEndPoint _server;
@@ -62,7 +61,7 @@ public sealed class TrafficClient
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         var options = _spec.Options;
         if (options.UserTimeout is { } userTimeout)
-            socket.SetRawSocketOption(6, TCP_USER_TIMEOUT, BitConverter.GetBytes((int)userTimeout.TotalMilliseconds));
+            socket.SetRawSocketOption(SocketOptionNumbers.IPPROTO_TCP, SocketOptionNumbers.TCP_USER_TIMEOUT, BitConverter.GetBytes((int)userTimeout.TotalMilliseconds));
         if (options.KeepAlive)
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);

@@ -16,7 +16,6 @@ namespace Halfway.Traffic;
 /// </summary>
 public sealed class TrafficServer : IAsyncDisposable
 {
-    private const int TCP_DEFER_ACCEPT = 9;
     private readonly Socket _listener;
     private readonly ServerSpec _spec;
     private readonly LabClock _clock;
@@ -46,7 +45,7 @@ public sealed class TrafficServer : IAsyncDisposable
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             if (spec.DeferAcceptSeconds is { } seconds)
-                socket.SetRawSocketOption(6, TCP_DEFER_ACCEPT, BitConverter.GetBytes(seconds));
+                socket.SetRawSocketOption(SocketOptionNumbers.IPPROTO_TCP, SocketOptionNumbers.TCP_DEFER_ACCEPT, BitConverter.GetBytes(seconds));
             socket.Bind(new IPEndPoint(IPAddress.Any, spec.Port));
             socket.Listen(spec.Backlog);
             return socket;

@@ -9,11 +9,9 @@ namespace Halfway.Tests.Runs;
 internal static class RunAssertions
 {
     public static List<TcpSegment> SegmentsTo(ScenarioRun run, IpEndpoint client, bool delivered = true) =>
-        run.Packets
-            .Where(p => !delivered || p.Action == LinkAction.Passed)
-            .Select(p => TcpSegment.TryParseIp(p.Bytes, out var s) ? s : (TcpSegment?)null)
-            .OfType<TcpSegment>()
-            .Where(s => s.Destination == client)
+        run.Segments
+            .Where(s => (!delivered || s.Packet.Action == LinkAction.Passed) && s.Segment.Destination == client)
+            .Select(s => s.Segment)
             .ToList();
 
     public static bool ServerReset(ScenarioRun run, IpEndpoint client) =>
