@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Halfway.Reports;
 using Halfway.Runs;
 using Halfway.Scenarios;
@@ -31,15 +30,7 @@ public static class RunCommand
             var runs = await Task.WhenAll(list.Select(s => Task.Run(() => ScenarioRunner.RunAsync(s, progress.Report, token), token)));
             progress.Done();
 
-            string name = list.Count == 1 ? list[0].Name : string.Join("+", parse.GetValue(scenarios)!.Select(Path.GetFileNameWithoutExtension));
-            if (name.Length > 60) name = name[..60];
-            string folder = Path.Combine(parse.GetValue(output)!, $"{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{name}");
-            Directory.CreateDirectory(folder);
-            var captures = runs.Select(run => (string?)RunCapture.Write(run, folder)).ToList();
-            var analyses = runs.Select(ScenarioAnalysis.Analyze).ToList();
-            var report = ReportBuilder.Build(runs, analyses, folder, captures);
-            string reportJson = report.ToJson();
-            await File.WriteAllTextAsync(Path.Combine(folder, "report.json"), reportJson, token);
+            var (report, reportJson) = await RunFolder.WriteAsync(runs, parse.GetValue(output)!, parse.GetValue(scenarios)!, token);
             Console.WriteLine(parse.GetValue(json) ? reportJson : TextReport.Render(report));
             return 0;
         }));
