@@ -45,6 +45,12 @@ else
   passed=$(echo "$line" | sed -E 's/.*Passed: +([0-9]+).*/\1/')
   skipped=$(echo "$line" | sed -E 's/.*Skipped: +([0-9]+).*/\1/')
 fi
+# CI shows only the tail of the output: repeat each failure (name and message) just above the count.
+if grep -qE '^ +Failed [A-Za-z]' "$log"; then
+  echo "---- failures ----"
+  awk '/^ +Failed [A-Za-z]/{show=1; n=0} show{print; if (++n>=25) show=0} /^ +(Passed|Skipped) /{show=0}' "$log"
+  echo "------------------"
+fi
 rm -f "$log"
 if [ -z "$summary" ]; then
   echo "no test summary found (exit $status)"
