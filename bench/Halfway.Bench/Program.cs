@@ -11,6 +11,7 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 return args switch
 {
     ["storm", var n, var cClient] => await Storm(int.Parse(n), cClient),
+    ["storm-server", var port] => await StormServer(int.Parse(port)),
     ["link", var seconds] => await Link(double.Parse(seconds, CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
@@ -21,7 +22,10 @@ static int Usage()
     return 2;
 }
 
-// Connection storm: N connects at once to an accept-immediately server, tool client vs C epoll client, same lab host.
+// Connection storm: N connects at once to the tool's accept-immediately server, in one lab host. The clients compared
+// are the tool's, bare .NET ConnectAsync and a C epoll client; each faces the same server, run in a process of its own
+// (as the C client is) so that no client shares its process and thread pool with the server. One more row runs the
+// tool's client with the server in its own process, as `halfway run` does.
 static async Task<int> Storm(int n, string cClient)
 {
     Halfway.Native.Libc.RaiseFileLimit();
@@ -30,28 +34,33 @@ static async Task<int> Storm(int n, string cClient)
     lab.Server.Settings.Write("net.ipv4.tcp_max_syn_backlog", "65535");
     lab.Server.Settings.Write("net.ipv4.ip_local_port_range", "10000 65000");
     var clock = lab.Clock;
-    var server = new ServerSpec { Port = 8080, Backlog = 65535, Reply = null, Accept = new AcceptPolicy { Mode = AcceptMode.Immediately, Acceptors = 2 } };
+    var server = StormServerSpec(8080);
+    var connectTimeout = Environment.GetEnvironmentVariable("STORM_NO_TIMEOUT") == "1" ? (TimeSpan?)null : TimeSpan.FromSeconds(30);
+    int port = 8080;
 
     // Round 0 is a warm-up (JIT, thread pool growth) with fewer connections; its lines are labelled and not counted.
-    for (int round = 0; round < 6; round++)
+    int rounds = int.TryParse(Environment.GetEnvironmentVariable("STORM_ROUNDS"), out int r) ? r : 9;
+    for (int round = 0; round <= rounds; round++)
     {
         int count = round == 0 ? Math.Max(100, n / 8) : n;
         string label = round == 0 ? "warmup-" : "";
-        // tool
-        await using (var listener = TrafficServer.Start(lab.Server, server with { Port = 8080 + round * 2 }, clock))
+        // the tool's client
+        await using (var _ = await StartServerProcess(lab, ++port))
         {
-            var client = new TrafficClient(new ClientSpec { Count = count, Steps = [new Step { Kind = StepKind.Connect, Timeout = Environment.GetEnvironmentVariable("STORM_NO_TIMEOUT") == "1" ? null : TimeSpan.FromSeconds(30) }] },
-                clock, new IPEndPoint(IPAddress.Loopback, 8080 + round * 2));
-            await client.RunAsync(lab.Client, CancellationToken.None);
-            var ok = client.Connections.Where(c => c.ConnectedAtMs is not null).ToList();
-            double seconds = (ok.Max(c => c.ConnectedAtMs!.Value) - client.Connections.Min(c => c.ConnectStartedAtMs ?? double.MaxValue)) / 1000;
-            Console.WriteLine($"{label}tool round={round} connected={ok.Count} seconds={seconds:0.000000} rate={ok.Count / seconds:0.0}");
+            var rate = await ToolClientRate(lab, clock, count, connectTimeout, port);
+            Console.WriteLine($"{label}tool round={round} {rate}");
+        }
+        // the tool's client and server in one process, as `halfway run` runs them
+        await using (var listener = TrafficServer.Start(lab.Server, server with { Port = ++port }, clock))
+        {
+            var rate = await ToolClientRate(lab, clock, count, connectTimeout, port);
+            Console.WriteLine($"{label}tool-one-process round={round} {rate}");
         }
         // the floor of .NET itself: bare ConnectAsync calls, no bookkeeping
-        await using (var listener = TrafficServer.Start(lab.Server, server with { Port = 8100 + round }, clock))
+        await using (var _ = await StartServerProcess(lab, ++port))
         {
             var sockets = lab.Client.Run(() => Enumerable.Range(0, count).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).ToArray());
-            var target = new IPEndPoint(IPAddress.Loopback, 8100 + round);
+            var target = new IPEndPoint(IPAddress.Loopback, port);
             var watch = Stopwatch.StartNew();
             await Task.WhenAll(sockets.Select(s => s.ConnectAsync(target)));
             double seconds = watch.Elapsed.TotalSeconds;
@@ -60,15 +69,53 @@ static async Task<int> Storm(int n, string cClient)
                 socket.Dispose();
         }
         // C epoll baseline, started inside the same namespace
-        await using (var listener = TrafficServer.Start(lab.Server, server with { Port = 8081 + round * 2 }, clock))
+        await using (var _ = await StartServerProcess(lab, ++port))
         {
-            var start = new ProcessStartInfo(cClient, $"127.0.0.1 {8081 + round * 2} {count}") { RedirectStandardOutput = true };
+            var start = new ProcessStartInfo(cClient, $"127.0.0.1 {port} {count}") { RedirectStandardOutput = true };
             using var process = lab.Client.StartProcess(start);
             string output = await process.StandardOutput.ReadToEndAsync();
             await process.WaitForExitAsync();
             Console.WriteLine($"{label}c round={round} {output.Trim()}");
         }
     }
+    return 0;
+}
+
+static ServerSpec StormServerSpec(int port) =>
+    new() { Port = port, Backlog = 65535, Reply = null, Accept = new AcceptPolicy { Mode = AcceptMode.Immediately, Acceptors = 2 } };
+
+static async Task<string> ToolClientRate(LabNetwork lab, LabClock clock, int count, TimeSpan? connectTimeout, int port)
+{
+    var client = new TrafficClient(new ClientSpec { Count = count, Steps = [new Step { Kind = StepKind.Connect, Timeout = connectTimeout }] },
+        clock, new IPEndPoint(IPAddress.Loopback, port));
+    await client.RunAsync(lab.Client, CancellationToken.None);
+    var ok = client.Connections.Where(c => c.ConnectedAtMs is not null).ToList();
+    double seconds = (ok.Max(c => c.ConnectedAtMs!.Value) - client.Connections.Min(c => c.ConnectStartedAtMs ?? double.MaxValue)) / 1000;
+    return $"connected={ok.Count} seconds={seconds:0.000000} rate={ok.Count / seconds:0.0}";
+}
+
+// The tool's server in a child process started inside the lab host; it serves until its stdin closes.
+static async Task<ServerProcess> StartServerProcess(LabNetwork lab, int port)
+{
+    var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
+    foreach (var argument in Environment.GetCommandLineArgs()[0].EndsWith(".dll") ? [Environment.GetCommandLineArgs()[0]] : Array.Empty<string>())
+        start.ArgumentList.Add(argument);
+    start.ArgumentList.Add("storm-server");
+    start.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
+    var process = lab.Server.StartProcess(start);
+    using var ready = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+    string? line = await process.StandardOutput.ReadLineAsync(ready.Token);
+    if (line != "ready")
+        throw new InvalidOperationException($"the storm server on port {port} did not start: {line}");
+    return new ServerProcess(process);
+}
+
+static async Task<int> StormServer(int port)
+{
+    Halfway.Native.Libc.RaiseFileLimit();
+    await using var server = TrafficServer.Start(TrafficServer.Listen(StormServerSpec(port)), StormServerSpec(port), new LabClock());
+    Console.WriteLine("ready");
+    await Console.In.ReadToEndAsync();
     return 0;
 }
 
@@ -118,4 +165,22 @@ static async Task<int> Link(double seconds)
         Console.WriteLine($"delay configured_ms=5 samples={delays.Count} p50_ms={P(0.5):0.000} p99_ms={P(0.99):0.000} max_ms={delays[^1]:0.000}");
     }
     return 0;
+}
+
+sealed class ServerProcess(Process process) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        process.StandardInput.Close();
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(bound.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+        }
+        process.Dispose();
+    }
 }

@@ -5,7 +5,7 @@ namespace Halfway.Cli;
 /// <summary>Runs the parsed command and turns user-facing errors into one line on stderr and an exit code; never a stack trace.</summary>
 public static class CommandRunner
 {
-    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    public static async Task<int> InvokeAsync(Command root, string[] args)
     {
         try
         {

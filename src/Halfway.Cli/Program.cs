@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Halfway.Cli.Commands;
 
 namespace Halfway.Cli;
@@ -7,7 +8,13 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var root = new RootCommand("halfway: reproduce, observe and explain half-established TCP connections (connect() returned, accept() did not)");
+        // A plain command named "halfway", not a RootCommand: that one takes its name from the executable, and the
+        // launcher runs Halfway.Cli.dll, so help would say "Usage: Halfway.Cli".
+        var root = new Command("halfway", "halfway: reproduce, observe and explain half-established TCP connections (connect() returned, accept() did not)")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         // One line per command; each command lives in its own file under Commands/.
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ScenariosCommand.Create());

@@ -107,7 +107,8 @@ public sealed class LabHost : IDisposable
         _addresses.Add(address);
     }
 
-    public void SetLinkUp(string interfaceName) => Run(() => RtNetlink.SetLinkUp(interfaceName));
+    public void SetLinkUp(string interfaceName, uint? transmitQueueLength = null) =>
+        Run(() => RtNetlink.SetLinkUp(interfaceName, transmitQueueLength));
 
     /// <summary>Reads a file of /proc/thread-self/net (the namespace's view), e.g. "netstat".</summary>
     public string ReadProcNet(string file) => Run(() => File.ReadAllText($"/proc/thread-self/net/{file}"));

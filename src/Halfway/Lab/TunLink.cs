@@ -15,6 +15,12 @@ public sealed unsafe class TunLink : IDisposable
     public const string InterfaceName = "hw0";
     private const int MaxPacket = 65536;
     private const int ReadBurst = 128;
+    /// <summary>
+    /// Packets the kernel may queue for the forwarder in each direction. A TUN device holds 500 by default and drops
+    /// the rest without telling anyone: a burst of thousands of SYNs, or a forwarder descheduled for a few
+    /// milliseconds on a busy machine, then lost packets that no drop rule asked for and that no capture shows.
+    /// </summary>
+    public const uint TransmitQueueLength = 16384;
 
     private readonly LinkOptions _options;
     private readonly LabClock _clock;
@@ -59,9 +65,9 @@ public sealed unsafe class TunLink : IDisposable
             foreach (var host in new[] { client, server })
                 host.Run(() => File.WriteAllText($"/proc/sys/net/ipv6/conf/{InterfaceName}/disable_ipv6", "1"));
             client.AddAddress(InterfaceName, clientAddress, 24);
-            client.SetLinkUp(InterfaceName);
+            client.SetLinkUp(InterfaceName, TransmitQueueLength);
             server.AddAddress(InterfaceName, serverAddress, 24);
-            server.SetLinkUp(InterfaceName);
+            server.SetLinkUp(InterfaceName, TransmitQueueLength);
         }
         catch
         {

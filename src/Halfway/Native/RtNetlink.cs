@@ -11,6 +11,7 @@ internal static class RtNetlink
     private const ushort IFA_ADDRESS = 1;
     private const ushort IFA_LOCAL = 2;
     private const uint IFF_UP = 1;
+    private const ushort IFLA_TXQLEN = 13;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct IfInfoMsg
@@ -34,12 +35,14 @@ internal static class RtNetlink
     }
 
     /// <summary>Must run on the thread of the namespace that owns the interface.</summary>
-    public static void SetLinkUp(string interfaceName)
+    public static void SetLinkUp(string interfaceName, uint? transmitQueueLength = null)
     {
         int index = IndexOf(interfaceName);
         using var netlink = new NetlinkSocket(NetlinkSocket.NETLINK_ROUTE);
-        netlink.Request(new NetlinkMessageBuilder(RTM_NEWLINK)
-            .Struct(new IfInfoMsg { Index = index, Flags = IFF_UP, Change = IFF_UP }), $"bringing {interfaceName} up");
+        var request = new NetlinkMessageBuilder(RTM_NEWLINK).Struct(new IfInfoMsg { Index = index, Flags = IFF_UP, Change = IFF_UP });
+        if (transmitQueueLength is { } length)
+            request.Attribute(IFLA_TXQLEN, BitConverter.GetBytes(length));
+        netlink.Request(request, $"bringing {interfaceName} up");
     }
 
     public static void AddAddress(string interfaceName, IPAddress address, int prefixLength)

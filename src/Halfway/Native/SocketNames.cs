@@ -5,18 +5,32 @@ using Halfway.Wire;
 
 namespace Halfway.Native;
 
-/// <summary>getsockname() straight from the kernel: .NET's LocalEndPoint stays null while a connect is pending.</summary>
+/// <summary>
+/// getsockname() and getpeername() straight from the kernel: .NET's LocalEndPoint stays null while a connect is pending,
+/// and its endpoint properties allocate several objects per socket, which a storm of thousands of accepts pays for.
+/// </summary>
 internal static unsafe partial class SocketNames
 {
     [LibraryImport("libc", SetLastError = true)]
     private static partial int getsockname(nint fd, byte* address, int* length);
 
-    public static IpEndpoint? Local(Socket socket)
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getpeername(nint fd, byte* address, int* length);
+
+    public static IpEndpoint? Local(Socket socket) => Query(socket, peer: false);
+
+    public static IpEndpoint? Remote(Socket socket) => Query(socket, peer: true);
+
+    private static IpEndpoint? Query(Socket socket, bool peer)
     {
         var address = stackalloc byte[28];
         int length = 28;
-        if (getsockname(socket.Handle, address, &length) != 0)
-            return null;
+        int result = peer ? getpeername(socket.Handle, address, &length) : getsockname(socket.Handle, address, &length);
+        return result != 0 ? null : Parse(address, length);
+    }
+
+    private static IpEndpoint? Parse(byte* address, int length)
+    {
         var bytes = new ReadOnlySpan<byte>(address, length);
         ushort family = BinaryPrimitives.ReadUInt16LittleEndian(bytes);
         ushort port = BinaryPrimitives.ReadUInt16BigEndian(bytes[2..]);

@@ -39,11 +39,12 @@ public sealed class TrafficClient
     public async Task RunAsync(LabHost host, CancellationToken runBound)
     {
         var sockets = host.Run(() => _connections.Select(_ => CreateSocket()).ToArray());
+        using var deadlines = new StepDeadlines(_clock, runBound);
         _startedAtMs = _clock.NowMilliseconds;
         // Each connection runs synchronously up to its first pending call, so a burst's connects leave in one tight loop.
         var tasks = new Task[_connections.Length];
         for (int i = 0; i < _connections.Length; i++)
-            tasks[i] = RunConnectionAsync(_connections[i], sockets[i], runBound);
+            tasks[i] = RunConnectionAsync(_connections[i], sockets[i], deadlines, runBound);
         try
         {
             await Task.WhenAll(tasks);
@@ -76,7 +77,7 @@ public sealed class TrafficClient
         return socket;
     }
 
-    private async Task RunConnectionAsync(ClientConnection connection, Socket socket, CancellationToken runBound)
+    private async Task RunConnectionAsync(ClientConnection connection, Socket socket, StepDeadlines deadlines, CancellationToken runBound)
     {
         Random? random = null;
         byte[]? buffer = null;
@@ -92,7 +93,7 @@ public sealed class TrafficClient
                     random ??= new Random(HashCode.Combine(_spec.Seed, connection.Id));
                 if (step.Kind == StepKind.Receive)
                     buffer ??= new byte[4096];
-                var (result, errno, detail) = await RunStepAsync(step, connection, socket, random, buffer, started, runBound);
+                var (result, errno, detail) = await RunStepAsync(step, connection, socket, random, buffer, started, deadlines, runBound);
                 double ended = _clock.NowMilliseconds;
                 TcpInfo? info = step.Kind == StepKind.Close ? null : TryReadInfo(socket);
                 connection.Steps.Add(new StepResult(index, step.Name, result, errno, ended, ended - started, detail, info));
@@ -118,12 +119,11 @@ public sealed class TrafficClient
     }
 
     private async Task<(string Result, string? Errno, string? Detail)> RunStepAsync(
-        Step step, ClientConnection connection, Socket socket, Random? random, byte[]? buffer, double started, CancellationToken runBound)
+        Step step, ClientConnection connection, Socket socket, Random? random, byte[]? buffer, double started, StepDeadlines deadlines,
+        CancellationToken runBound)
     {
-        // Only a step with a timeout of its own needs a token source; the others wait on the run's bound alone.
-        using var timeout = step.Timeout is not null ? CancellationTokenSource.CreateLinkedTokenSource(runBound) : null;
-        timeout?.CancelAfter(step.Timeout!.Value);
-        var token = timeout?.Token ?? runBound;
+        // Only a step with a timeout of its own needs a deadline; the others wait on the run's bound alone.
+        var token = step.Timeout is { } timeout ? deadlines.TokenFor(timeout) : runBound;
         try
         {
             switch (step.Kind)

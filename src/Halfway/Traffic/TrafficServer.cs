@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -38,18 +39,24 @@ public sealed class TrafficServer : IAsyncDisposable
 
     public long AcceptCount => Interlocked.Read(ref _acceptCount);
 
-    public static TrafficServer Start(LabHost host, ServerSpec spec, LabClock clock)
+    public static TrafficServer Start(LabHost host, ServerSpec spec, LabClock clock) =>
+        Start(host.Run(() => Listen(spec)), spec, clock);
+
+    /// <summary>The scenario's listening socket, in the namespace of the calling thread.</summary>
+    public static Socket Listen(ServerSpec spec)
     {
-        var listener = host.Run(() =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            if (spec.DeferAcceptSeconds is { } seconds)
-                socket.SetRawSocketOption(SocketOptionNumbers.IPPROTO_TCP, SocketOptionNumbers.TCP_DEFER_ACCEPT, BitConverter.GetBytes(seconds));
-            socket.Bind(new IPEndPoint(IPAddress.Any, spec.Port));
-            socket.Listen(spec.Backlog);
-            return socket;
-        });
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        if (spec.DeferAcceptSeconds is { } seconds)
+            socket.SetRawSocketOption(SocketOptionNumbers.IPPROTO_TCP, SocketOptionNumbers.TCP_DEFER_ACCEPT, BitConverter.GetBytes(seconds));
+        socket.Bind(new IPEndPoint(IPAddress.Any, spec.Port));
+        socket.Listen(spec.Backlog);
+        return socket;
+    }
+
+    /// <summary>Serves on a listener created by the caller, in whatever namespace the caller's thread is in.</summary>
+    public static TrafficServer Start(Socket listener, ServerSpec spec, LabClock clock)
+    {
         var server = new TrafficServer(listener, spec, clock);
         if (spec.Accept.Mode != AcceptMode.Never)
         {
@@ -80,12 +87,17 @@ public sealed class TrafficServer : IAsyncDisposable
                 double at = _clock.NowMilliseconds;
                 Interlocked.Increment(ref _acceptCount);
                 _accepted.Add(socket);
-                var remote = IpEndpoint.From((IPEndPoint)socket.RemoteEndPoint!);
-                var local = IpEndpoint.From((IPEndPoint)socket.LocalEndPoint!);
+                // Read straight from the kernel: .NET's endpoint properties allocate several objects per socket.
+                var remote = SocketNames.Remote(socket) ?? default;
+                var local = SocketNames.Local(socket) ?? default;
                 _events.Enqueue(new ServerEvent("accepted", remote, local, at, 0));
-                var responder = Task.Run(() => RespondAsync(socket, remote, local, token));
-                lock (_loops)
-                    _loops.Add(responder);
+                // Started inline: it runs only up to its first pending receive, cheaper than a thread-pool hop per accept.
+                var responder = RespondAsync(socket, remote, local, token);
+                if (!responder.IsCompleted)
+                {
+                    lock (_loops)
+                        _loops.Add(responder);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -124,7 +136,7 @@ public sealed class TrafficServer : IAsyncDisposable
 
     private async Task RespondAsync(Socket socket, IpEndpoint remote, IpEndpoint local, CancellationToken token)
     {
-        var buffer = new byte[4096];
+        byte[]? buffer = null;
         try
         {
             if (_spec.Greeting is { } greeting)
@@ -134,6 +146,10 @@ public sealed class TrafficServer : IAsyncDisposable
             }
             while (!token.IsCancellationRequested)
             {
+                // Wait for data with an empty read first, and borrow a buffer only to read it: a storm's thousands of
+                // idle connections then hold no buffer each (a fresh 4 KB per accept made the GC a storm's bottleneck).
+                await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token);
+                buffer = ArrayPool<byte>.Shared.Rent(4096);
                 int received = await socket.ReceiveAsync(buffer, SocketFlags.None, token);
                 if (received == 0)
                 {
@@ -141,6 +157,8 @@ public sealed class TrafficServer : IAsyncDisposable
                     return;
                 }
                 _events.Enqueue(new ServerEvent("received", remote, local, _clock.NowMilliseconds, received, Encoding.UTF8.GetString(buffer, 0, Math.Min(received, 64))));
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
                 if (_spec.Reply is { } reply)
                 {
                     await socket.SendAsync(Encoding.UTF8.GetBytes(reply), SocketFlags.None, token);
@@ -158,6 +176,11 @@ public sealed class TrafficServer : IAsyncDisposable
         {
             _events.Enqueue(new ServerEvent(e.SocketErrorCode == SocketError.ConnectionReset ? "reset" : "error", remote, local,
                 _clock.NowMilliseconds, 0, Errno.Name(e.SocketErrorCode)));
+        }
+        finally
+        {
+            if (buffer is not null)
+                ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Halfway.Lab;
@@ -117,12 +118,23 @@ public sealed class LinkImpairmentTests
             using var sender = lab.Client.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
             var target = new IPEndPoint(LabNetwork.PairServerAddress, 9000);
             var payload = new byte[8];
+            // The kernel queues what the forwarder has not read yet (TunLink.TransmitQueueLength) and drops the rest
+            // silently; on a busy machine the forwarder can fall seconds behind a sender, so the sender waits for it
+            // (bounded) instead of trusting a fixed pace.
+            // /sys shows the host's namespace, so ask `ip` inside the lab host.
+            using (var ip = lab.Client.StartProcess(new ProcessStartInfo("ip", $"link show {TunLink.InterfaceName}") { RedirectStandardOutput = true }))
+            {
+                string shown = await ip.StandardOutput.ReadToEndAsync();
+                Assert.True(ip.WaitForExit(5000));
+                Assert.Contains($"qlen {TunLink.TransmitQueueLength}", shown);
+            }
+            var paceDeadline = DateTime.UtcNow.AddSeconds(20);
             for (int i = 0; i < 10_000; i++)
             {
                 BitConverter.TryWriteBytes(payload, i);
                 sender.SendTo(payload, target);
-                if (i % 100 == 99)
-                    await Task.Delay(2); // stay below the TUN queue (500 packets), which drops silently
+                while (i % 100 == 99 && lab.Link!.PacketsSeen < i + 1 - 1000 && DateTime.UtcNow < paceDeadline)
+                    await Task.Delay(1);
             }
             var deadline = DateTime.UtcNow.AddSeconds(10);
             while (DateTime.UtcNow < deadline)
