@@ -23,9 +23,10 @@ static int Usage()
 }
 
 // Connection storm: N connects at once to the tool's accept-immediately server, in one lab host. The clients compared
-// are the tool's, bare .NET ConnectAsync and a C epoll client; each faces the same server, run in a process of its own
-// (as the C client is) so that no client shares its process and thread pool with the server. One more row runs the
-// tool's client with the server in its own process, as `halfway run` does.
+// are the tool's, bare .NET ConnectAsync (the floor of .NET's own socket engine, which the tool's client bypasses for
+// connects) and a C epoll client; each faces the same server, run in a process of its own (as the C client is) so that
+// no client shares its process and thread pool with the server. One more row runs the tool's client with the server in
+// the same process, as `halfway run` does.
 static async Task<int> Storm(int n, string cClient)
 {
     Halfway.Native.Libc.RaiseFileLimit();
@@ -59,14 +60,16 @@ static async Task<int> Storm(int n, string cClient)
         // the floor of .NET itself: bare ConnectAsync calls, no bookkeeping
         await using (var _ = await StartServerProcess(lab, ++port))
         {
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var sockets = lab.Client.Run(() => Enumerable.Range(0, count).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).ToArray());
             var target = new IPEndPoint(IPAddress.Loopback, port);
             var watch = Stopwatch.StartNew();
             await Task.WhenAll(sockets.Select(s => s.ConnectAsync(target)));
             double seconds = watch.Elapsed.TotalSeconds;
-            Console.WriteLine($"{label}dotnet-bare round={round} connected={count} seconds={seconds:0.000000} rate={count / seconds:0.0}");
             foreach (var socket in sockets)
                 socket.Dispose();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+            Console.WriteLine($"{label}dotnet-bare round={round} connected={count} seconds={seconds:0.000000} rate={count / seconds:0.0} cpu_us_per_connection={cpu.TotalMicroseconds / count:0.0}");
         }
         // C epoll baseline, started inside the same namespace
         await using (var _ = await StartServerProcess(lab, ++port))
@@ -88,10 +91,14 @@ static async Task<string> ToolClientRate(LabNetwork lab, LabClock clock, int cou
 {
     var client = new TrafficClient(new ClientSpec { Count = count, Steps = [new Step { Kind = StepKind.Connect, Timeout = connectTimeout }] },
         clock, new IPEndPoint(IPAddress.Loopback, port));
+    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     await client.RunAsync(lab.Client, CancellationToken.None);
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
     var ok = client.Connections.Where(c => c.ConnectedAtMs is not null).ToList();
     double seconds = (ok.Max(c => c.ConnectedAtMs!.Value) - client.Connections.Min(c => c.ConnectStartedAtMs ?? double.MaxValue)) / 1000;
-    return $"connected={ok.Count} seconds={seconds:0.000000} rate={ok.Count / seconds:0.0}";
+    // The process's CPU time includes socket creation and closing, as the C client's does; with the server in its own
+    // process it is the client's alone.
+    return $"connected={ok.Count} seconds={seconds:0.000000} rate={ok.Count / seconds:0.0} cpu_us_per_connection={cpu.TotalMicroseconds / count:0.0}";
 }
 
 // The tool's server in a child process started inside the lab host; it serves until its stdin closes.

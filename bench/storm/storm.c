@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +47,10 @@ int main(int argc, char **argv) {
     }
   }
   double seconds = now() - start;
-  printf("connected=%d failed=%d seconds=%.6f rate=%.1f\n", connected, failed, seconds, connected / seconds);
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  double cpu = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  printf("connected=%d failed=%d seconds=%.6f rate=%.1f cpu_us_per_connection=%.1f\n", connected, failed, seconds, connected / seconds,
+         cpu * 1e6 / n);
   return 0;
 }

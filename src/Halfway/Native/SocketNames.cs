@@ -17,15 +17,17 @@ internal static unsafe partial class SocketNames
     [LibraryImport("libc", SetLastError = true)]
     private static partial int getpeername(nint fd, byte* address, int* length);
 
-    public static IpEndpoint? Local(Socket socket) => Query(socket, peer: false);
+    public static IpEndpoint? Local(Socket socket) => Query(socket.Handle, peer: false);
 
-    public static IpEndpoint? Remote(Socket socket) => Query(socket, peer: true);
+    public static IpEndpoint? Local(int fd) => Query(fd, peer: false);
 
-    private static IpEndpoint? Query(Socket socket, bool peer)
+    public static IpEndpoint? Remote(Socket socket) => Query(socket.Handle, peer: true);
+
+    private static IpEndpoint? Query(nint fd, bool peer)
     {
         var address = stackalloc byte[28];
         int length = 28;
-        int result = peer ? getpeername(socket.Handle, address, &length) : getsockname(socket.Handle, address, &length);
+        int result = peer ? getpeername(fd, address, &length) : getsockname(fd, address, &length);
         return result != 0 ? null : Parse(address, length);
     }
 

@@ -29,6 +29,15 @@ public readonly record struct TcpInfo(
         return Parse(raw[..length]);
     }
 
+    public static unsafe TcpInfo? Read(int fd)
+    {
+        byte* raw = stackalloc byte[TcpInfoLayout.Size];
+        int length = TcpInfoLayout.Size;
+        if (Epoll.getsockopt(fd, TcpInfoLayout.Level, TcpInfoLayout.OptionName, raw, &length) != 0)
+            return null;
+        return Parse(new ReadOnlySpan<byte>(raw, length));
+    }
+
     public static TcpInfo Parse(ReadOnlySpan<byte> raw)
     {
         int state = raw.Length > 0 ? raw[TcpInfoLayout.State] : 0;

@@ -11,7 +11,8 @@ namespace Halfway.Traffic;
 /// <summary>
 /// The scenario's clients: N connections to one listener, started all at once or at a rate, each
 /// run through the scenario's steps. Sockets are created on the client host's thread (so they live
-/// in its namespace); the calls then run asynchronously on the thread pool.
+/// in its namespace); connects are completed by a <see cref="ConnectPoller"/>, and the later calls
+/// run asynchronously on the thread pool.
 /// </summary>
 public sealed class TrafficClient
 {
@@ -38,89 +39,216 @@ public sealed class TrafficClient
     /// <summary>Runs every connection to its last step, or until <paramref name="runBound"/> fires.</summary>
     public async Task RunAsync(LabHost host, CancellationToken runBound)
     {
-        var sockets = host.Run(() => _connections.Select(_ => CreateSocket()).ToArray());
+        if (_spec.Steps.Count == 0 || _spec.Steps[0].Kind != StepKind.Connect)
+            throw new ArgumentException("a client's first step must be connect", nameof(runBound));
+        var fds = host.Run(CreateSockets);
+        var sockets = new Socket?[fds.Length];
+        var address = SocketAddressOf(_server);
         using var deadlines = new StepDeadlines(_clock, runBound);
-        _startedAtMs = _clock.NowMilliseconds;
-        // Each connection runs synchronously up to its first pending call, so a burst's connects leave in one tight loop.
-        var tasks = new Task[_connections.Length];
-        for (int i = 0; i < _connections.Length; i++)
-            tasks[i] = RunConnectionAsync(_connections[i], sockets[i], deadlines, runBound);
+        var allFinished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int unfinished = _connections.Length;
+        void Finish(ClientConnection connection)
+        {
+            connection.Finished = true;
+            if (Interlocked.Decrement(ref unfinished) == 0)
+                allFinished.TrySetResult();
+        }
+
+        void OnConnectDone(int id, ConnectPoller.Outcome outcome)
+        {
+            var connection = _connections[id];
+            double ended = _clock.NowMilliseconds;
+            var step = _spec.Steps[0];
+            connection.Steps.Add(new StepResult(0, step.Name, outcome.Result, outcome.Errno, ended, ended - connection.ConnectStartedAtMs!.Value,
+                outcome.Detail, TcpInfo.Read(fds[id])));
+            if (outcome.Ok)
+            {
+                connection.ConnectedAtMs = ended;
+                if (connection.Local is null)
+                    RecordLocal(connection, fds[id]);
+            }
+            // A failed connect ends the connection; later calls would only repeat the failure.
+            if (!outcome.Ok || _spec.Steps.Count == 1)
+            {
+                Finish(connection);
+                return;
+            }
+            ThreadPool.UnsafeQueueUserWorkItem(_ => _ = ContinueAsync(id), null);
+        }
+
+        async Task ContinueAsync(int id)
+        {
+            var connection = _connections[id];
+            try
+            {
+                // The later steps use .NET's socket calls, on a socket that now owns the descriptor.
+                var handle = new SafeSocketHandle(fds[id], ownsHandle: true);
+                try
+                {
+                    sockets[id] = new Socket(handle);
+                }
+                catch (SocketException e)
+                {
+                    handle.SetHandleAsInvalid();
+                    connection.Steps.Add(new StepResult(1, _spec.Steps[1].Name, "error", Errno.Name(e.SocketErrorCode), _clock.NowMilliseconds, 0, e.Message, null));
+                    return;
+                }
+                await RunStepsAsync(connection, sockets[id]!, 1, deadlines, runBound);
+            }
+            finally
+            {
+                Finish(connection);
+            }
+        }
+
+        var poller = new ConnectPoller(fds, _clock, runBound, OnConnectDone);
         try
         {
-            await Task.WhenAll(tasks);
+            _startedAtMs = _clock.NowMilliseconds;
+            if (_connections.Length == 0)
+                return;
+            for (int i = 0; i < _connections.Length; i++)
+            {
+                if (_spec.Rate is { } rate)
+                    _ = StartLaterAsync(i, _startedAtMs + i * 1000.0 / rate);
+                else
+                    StartConnect(i);
+            }
+            await allFinished.Task;
         }
         finally
         {
-            // A connection without a close step stays open until the run ends, as the seed's client held it.
-            foreach (var socket in sockets)
-                socket.Dispose();
+            // Stop harvesting before closing; a connection without a close step stays open until the run ends, as the seed's client held it.
+            poller.Dispose();
+            for (int i = 0; i < fds.Length; i++)
+            {
+                if (sockets[i] is { } socket)
+                    socket.Dispose();
+                else
+                    Libc.close(fds[i]);
+            }
         }
-    }
 
-    private Socket CreateSocket()
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var options = _spec.Options;
-        if (options.UserTimeout is { } userTimeout)
-            socket.SetRawSocketOption(SocketOptionNumbers.IPPROTO_TCP, SocketOptionNumbers.TCP_USER_TIMEOUT, BitConverter.GetBytes((int)userTimeout.TotalMilliseconds));
-        if (options.KeepAlive)
+        void StartConnect(int id)
         {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, (int)Math.Max(1, options.KeepAliveIdle!.Value.TotalSeconds));
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, (int)Math.Max(1, options.KeepAliveInterval!.Value.TotalSeconds));
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, options.KeepAliveCount!.Value);
+            var connection = _connections[id];
+            connection.ConnectStartedAtMs = _clock.NowMilliseconds;
+            // The kernel picks the local port when the SYN leaves: record it while the connect is pending, so that a
+            // connect that fails can still be matched to its packets.
+            if (poller.Start(id, address, _spec.Steps[0].Timeout, pending => RecordLocal(_connections[pending], fds[pending])) is { } outcome)
+                OnConnectDone(id, outcome);
         }
-        if (options.NoDelay is { } noDelay)
-            socket.NoDelay = noDelay;
-        if (options.LingerSeconds is { } linger)
-            socket.LingerState = new LingerOption(true, linger);
-        return socket;
+
+        async Task StartLaterAsync(int id, double atMs)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(0, atMs - _clock.NowMilliseconds)), runBound);
+            }
+            catch (OperationCanceledException)
+            {
+                // The run's bound fired before this connection started.
+                Finish(_connections[id]);
+                return;
+            }
+            StartConnect(id);
+        }
     }
 
-    private async Task RunConnectionAsync(ClientConnection connection, Socket socket, StepDeadlines deadlines, CancellationToken runBound)
+    /// <summary>Non-blocking TCP sockets with the scenario's options, created on the client host's thread (its namespace).</summary>
+    private int[] CreateSockets()
+    {
+        var fds = new int[_connections.Length];
+        int created = 0;
+        try
+        {
+            for (; created < fds.Length; created++)
+                fds[created] = CreateSocket();
+            return fds;
+        }
+        catch
+        {
+            for (int i = 0; i < created; i++)
+                Libc.close(fds[i]);
+            throw;
+        }
+    }
+
+    private unsafe int CreateSocket()
+    {
+        int fd = Libc.socket(Epoll.AF_INET, Epoll.SOCK_STREAM | Epoll.SOCK_NONBLOCK | Epoll.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            throw new HalfwayException($"cannot create client socket: {Libc.Describe(Libc.LastError)}");
+        try
+        {
+            var options = _spec.Options;
+            if (options.UserTimeout is { } userTimeout)
+                Set(fd, SocketOptionNumbers.IPPROTO_TCP, SocketOptionNumbers.TCP_USER_TIMEOUT, (int)userTimeout.TotalMilliseconds, "TCP_USER_TIMEOUT");
+            if (options.KeepAlive)
+            {
+                Set(fd, Epoll.SOL_SOCKET, Epoll.SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+                Set(fd, SocketOptionNumbers.IPPROTO_TCP, Epoll.TCP_KEEPIDLE, (int)Math.Max(1, options.KeepAliveIdle!.Value.TotalSeconds), "TCP_KEEPIDLE");
+                Set(fd, SocketOptionNumbers.IPPROTO_TCP, Epoll.TCP_KEEPINTVL, (int)Math.Max(1, options.KeepAliveInterval!.Value.TotalSeconds), "TCP_KEEPINTVL");
+                Set(fd, SocketOptionNumbers.IPPROTO_TCP, Epoll.TCP_KEEPCNT, options.KeepAliveCount!.Value, "TCP_KEEPCNT");
+            }
+            if (options.NoDelay is { } noDelay)
+                Set(fd, SocketOptionNumbers.IPPROTO_TCP, Epoll.TCP_NODELAY, noDelay ? 1 : 0, "TCP_NODELAY");
+            if (options.LingerSeconds is { } linger)
+            {
+                var value = new Epoll.Linger { OnOff = 1, Seconds = linger };
+                if (Libc.setsockopt(fd, Epoll.SOL_SOCKET, Epoll.SO_LINGER, &value, sizeof(Epoll.Linger)) != 0)
+                    throw new HalfwayException($"cannot set SO_LINGER on a client socket: {Libc.Describe(Libc.LastError)}");
+            }
+            return fd;
+        }
+        catch
+        {
+            Libc.close(fd);
+            throw;
+        }
+
+        static void Set(int fd, int level, int name, int value, string what)
+        {
+            if (Epoll.SetInt(fd, level, name, value) != 0)
+                throw new HalfwayException($"cannot set {what}={value} on a client socket: {Libc.Describe(Libc.LastError)}");
+        }
+    }
+
+    private static byte[] SocketAddressOf(IPEndPoint server)
+    {
+        if (server.AddressFamily != AddressFamily.InterNetwork)
+            throw new HalfwayException($"the client connects over IPv4 only; {server} is not an IPv4 address");
+        var address = new byte[16];
+        address[0] = Epoll.AF_INET; // sa_family, little-endian
+        address[2] = (byte)(server.Port >> 8);
+        address[3] = (byte)server.Port;
+        server.Address.TryWriteBytes(address.AsSpan(4, 4), out _);
+        return address;
+    }
+
+    private async Task RunStepsAsync(ClientConnection connection, Socket socket, int from, StepDeadlines deadlines, CancellationToken runBound)
     {
         Random? random = null;
         byte[]? buffer = null;
-        try
+        for (int index = from; index < _spec.Steps.Count; index++)
         {
-            if (_spec.Rate is { } rate)
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(0, _startedAtMs + connection.Id * 1000.0 / rate - _clock.NowMilliseconds)), runBound);
-            for (int index = 0; index < _spec.Steps.Count; index++)
-            {
-                var step = _spec.Steps[index];
-                double started = _clock.NowMilliseconds;
-                if (step.Kind == StepKind.Wait)
-                    random ??= new Random(HashCode.Combine(_spec.Seed, connection.Id));
-                if (step.Kind == StepKind.Receive)
-                    buffer ??= new byte[4096];
-                var (result, errno, detail) = await RunStepAsync(step, connection, socket, random, buffer, started, deadlines, runBound);
-                double ended = _clock.NowMilliseconds;
-                TcpInfo? info = step.Kind == StepKind.Close ? null : TryReadInfo(socket);
-                connection.Steps.Add(new StepResult(index, step.Name, result, errno, ended, ended - started, detail, info));
-                if (step.Kind == StepKind.Connect && result == "ok")
-                {
-                    connection.ConnectedAtMs = ended;
-                    if (connection.Local is null)
-                        RecordLocal(connection, socket);
-                }
-                // A failed connect ends the connection; later calls would only repeat the failure.
-                if ((step.Kind == StepKind.Connect && result != "ok") || result == "cancelled")
-                    break;
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The run's bound fired before this connection started.
-        }
-        finally
-        {
-            connection.Finished = true;
+            var step = _spec.Steps[index];
+            double started = _clock.NowMilliseconds;
+            if (step.Kind == StepKind.Wait)
+                random ??= new Random(HashCode.Combine(_spec.Seed, connection.Id));
+            if (step.Kind == StepKind.Receive)
+                buffer ??= new byte[4096];
+            var (result, errno, detail) = await RunStepAsync(step, socket, random, buffer, deadlines, runBound);
+            double ended = _clock.NowMilliseconds;
+            TcpInfo? info = step.Kind == StepKind.Close ? null : TryReadInfo(socket);
+            connection.Steps.Add(new StepResult(index, step.Name, result, errno, ended, ended - started, detail, info));
+            if (result == "cancelled")
+                break;
         }
     }
 
-    private async Task<(string Result, string? Errno, string? Detail)> RunStepAsync(
-        Step step, ClientConnection connection, Socket socket, Random? random, byte[]? buffer, double started, StepDeadlines deadlines,
-        CancellationToken runBound)
+    private static async Task<(string Result, string? Errno, string? Detail)> RunStepAsync(
+        Step step, Socket socket, Random? random, byte[]? buffer, StepDeadlines deadlines, CancellationToken runBound)
     {
         // Only a step with a timeout of its own needs a deadline; the others wait on the run's bound alone.
         var token = step.Timeout is { } timeout ? deadlines.TokenFor(timeout) : runBound;
@@ -128,15 +256,6 @@ public sealed class TrafficClient
         {
             switch (step.Kind)
             {
-                case StepKind.Connect:
-                    connection.ConnectStartedAtMs = started;
-                    var connecting = socket.ConnectAsync(_server, token);
-                    // The kernel picked the local port when the SYN left; record it now so that a connect that
-                    // fails can still be matched to its packets.
-                    if (!connecting.IsCompleted)
-                        RecordLocal(connection, socket);
-                    await connecting;
-                    return ("ok", null, null);
                 case StepKind.Wait:
                 {
                     var wait = step.WaitMin + (step.WaitMax - step.WaitMin) * random!.NextDouble();
@@ -162,7 +281,7 @@ public sealed class TrafficClient
                     socket.Close();
                     return ("ok", null, null);
                 default:
-                    throw new InvalidOperationException($"step {step.Kind} has no runner");
+                    throw new InvalidOperationException($"step {step.Kind} has no runner after connect");
             }
         }
         catch (OperationCanceledException) when (runBound.IsCancellationRequested)
@@ -187,9 +306,9 @@ public sealed class TrafficClient
         }
     }
 
-    private static void RecordLocal(ClientConnection connection, Socket socket)
+    private static void RecordLocal(ClientConnection connection, int fd)
     {
-        if (SocketNames.Local(socket) is { } local)
+        if (SocketNames.Local(fd) is { } local)
             connection.Local = local;
     }
 
