@@ -53,6 +53,27 @@ public sealed unsafe class TunLink : IDisposable
     public LinkOptions Options => _options;
 
     /// <summary>Creates hw0 in both hosts with the given addresses (/24 each) and starts forwarding.</summary>
+    /// <summary>
+    /// Packets the kernel dropped because the link's queue in <paramref name="host"/> was full: the forwarder never saw
+    /// them, so no capture shows them and no drop rule caused them.
+    /// </summary>
+    public static long QueueDrops(LabHost host) => QueueDrops(host.ReadProcNet("dev"));
+
+    /// <summary>The transmit drops of the link's interface in a /proc/net/dev table (0 when it is not listed).</summary>
+    public static long QueueDrops(string procNetDev)
+    {
+        foreach (var line in procNetDev.Split('\n'))
+        {
+            int colon = line.IndexOf(':');
+            if (colon < 0 || line[..colon].Trim() != InterfaceName)
+                continue;
+            // receive: bytes packets errs drop fifo frame compressed multicast; transmit: bytes packets errs drop ...
+            var fields = line[(colon + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length > 11 && long.TryParse(fields[11], out long drops) ? drops : 0;
+        }
+        return 0;
+    }
+
     public static TunLink Connect(LabHost client, IPAddress clientAddress, LabHost server, IPAddress serverAddress,
         LinkOptions options, LabClock clock, Action<LinkPacket>? observer = null)
     {

@@ -114,6 +114,15 @@ public static class ScenarioRunner
         run.ServerEvents.AddRange(server.Events.OrderBy(e => e.AtMs));
         run.Connections = client.Connections;
         run.DurationMs = clock.NowMilliseconds;
+        if (lab.Link is not null)
+        {
+            foreach (var host in lab.Hosts)
+            {
+                long drops = TunLink.QueueDrops(host);
+                if (drops > 0)
+                    run.Warnings.Add($"the link's queue in the {RoleOf(lab, host)} host overflowed: the kernel dropped {drops} packets before the link saw them (the forwarder fell behind); they are missing from the capture, and no drop rule caused them");
+            }
+        }
         lab.Link?.Dispose();
         loopbackCapture?.Dispose();
         run.LinkPacketsSeen = lab.Link?.PacketsSeen ?? loopbackCapture?.PacketsSeen ?? 0;

@@ -146,6 +146,8 @@ public sealed class LinkImpairmentTests
                 }
                 await Task.Delay(20);
             }
+            Assert.Contains($"{TunLink.InterfaceName}:", lab.Client.ReadProcNet("dev"));
+            Assert.Equal(0, TunLink.QueueDrops(lab.Client));
         }
         lock (packets)
         {
@@ -154,5 +156,21 @@ public sealed class LinkImpairmentTests
             Assert.Equal(10_000, udp.Count);
             return udp.Select((p, i) => (p, i)).Where(x => x.p.Action == LinkAction.Dropped).Select(x => (long)x.i).ToList();
         }
+    }
+}
+
+public sealed class LinkQueueDropTests
+{
+    [Fact]
+    public void Queue_drops_are_the_transmit_drops_of_the_link_interface()
+    {
+        const string table = """
+            Inter-|   Receive                                                |  Transmit
+             face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+                lo:    1200      12    0    0    0     0          0         0     1200      12    0    7    0     0       0          0
+               hw0: 5000000   40000    0    3    0     0          0         0  6000000   45000    0  321    0     0       0          0
+            """;
+        Assert.Equal(321, TunLink.QueueDrops(table));
+        Assert.Equal(0, TunLink.QueueDrops(table.Replace("hw0", "eth0")));
     }
 }
