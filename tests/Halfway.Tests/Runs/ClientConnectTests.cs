@@ -80,7 +80,8 @@ public sealed class ClientConnectTests
         var spec = Connects(200, TimeSpan.FromSeconds(5),
             new Step { Kind = StepKind.Send, Data = "Ping" },
             new Step { Kind = StepKind.Receive, Timeout = TimeSpan.FromSeconds(5) },
-            new Step { Kind = StepKind.Wait, WaitMin = TimeSpan.FromSeconds(1), WaitMax = TimeSpan.FromSeconds(1) }) with
+            // Long enough for `ss` to start on a loaded machine: the sockets close when the last wait ends.
+            new Step { Kind = StepKind.Wait, WaitMin = TimeSpan.FromSeconds(4), WaitMax = TimeSpan.FromSeconds(4) }) with
         {
             Options = new SocketOptions { KeepAliveIdle = TimeSpan.FromSeconds(30), KeepAliveInterval = TimeSpan.FromSeconds(5), KeepAliveCount = 3, NoDelay = true },
         };
@@ -95,6 +96,7 @@ public sealed class ClientConnectTests
         using var ss = lab.Client.StartProcess(new ProcessStartInfo("ss", "-tno state established dport = :7103") { RedirectStandardOutput = true });
         string table = await ss.StandardOutput.ReadToEndAsync();
         Assert.True(ss.WaitForExit(5000));
+        Assert.False(run.IsCompleted, "the clients finished before ss listed their sockets");
         await run;
 
         Assert.All(client.Connections, c =>
