@@ -30,17 +30,25 @@ public sealed class LinkTests
         await client.ConnectAsync(new IPEndPoint(LabNetwork.PairServerAddress, 7000), cts.Token);
         using var accepted = await acceptTask;
         var buffer = new byte[4];
-        for (int i = 0; i < 5; i++)
+        var fastest = TimeSpan.MaxValue;
+        for (int i = 0; i < 20; i++)
         {
+            var watch = Stopwatch.StartNew();
             await client.SendAsync("ping"u8.ToArray(), SocketFlags.None, cts.Token);
             await accepted.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
             await accepted.SendAsync("pong"u8.ToArray(), SocketFlags.None, cts.Token);
             await client.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+            if (watch.Elapsed < fastest)
+                fastest = watch.Elapsed;
         }
         var info = Halfway.Traffic.TcpInfo.Read(client);
-        double rttMs = info.RttMicroseconds / 1000.0;
-        // Tolerance: the forwarder wakes within a millisecond or two on a shared 2-core machine.
-        Assert.InRange(rttMs, 2 * delay.TotalMilliseconds * 0.95, 2 * delay.TotalMilliseconds + 8);
+        // The delay is applied once in each direction: a round trip is never shorter than twice the one-way delay,
+        // and the fastest of 20 stays well short of three times it (a delay applied twice would give four). A busy
+        // machine only adds to it (the forwarder wakes late), which is why the bound is on the fastest exchange and
+        // the kernel's smoothed RTT only has to agree on the lower side.
+        double oneWayMs = delay.TotalMilliseconds;
+        Assert.InRange(fastest.TotalMilliseconds, 2 * oneWayMs * 0.95, 3 * oneWayMs);
+        Assert.True(info.RttMicroseconds / 1000.0 >= 2 * oneWayMs * 0.95, $"kernel RTT {info.RttMicroseconds} us");
     }
 }
 
