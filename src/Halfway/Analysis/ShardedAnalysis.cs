@@ -6,7 +6,8 @@ namespace Halfway.Analysis;
 
 /// <summary>
 /// The analysis of a big capture on several cores: flows are shared out by their 4-tuple (both directions hash alike)
-/// among engines in shard mode on worker threads, fed by the reading thread with batches of parsed segments. The sink
+/// among engines in shard mode. Shard 0 runs on the reading thread itself; the others run on worker threads, fed with
+/// batches of parsed segments (a thread per core: handing every packet over would cost more than half the analysis). The sink
 /// receives the finished connections in exactly the order one engine would have given them, so the report is the same
 /// byte for byte, whatever the threads' timing.
 /// </summary>
@@ -24,11 +25,12 @@ namespace Halfway.Analysis;
 public sealed class ShardedAnalysis : IPacketTarget, IDisposable
 {
     private const int BatchSize = 1024;
-    private const int QueuedBatches = 8;
+    private const int QueuedBatches = 4;
 
     private readonly AnalysisContext _context;
     private readonly IConnectionSink _sink;
     private readonly AnalysisEngine[] _engines;
+    // Per worker shard (index 0, the reading thread's shard, has none).
     private readonly BlockingCollection<Batch>[] _queues;
     private readonly ConcurrentQueue<Batch>[] _freeBatches;
     private readonly Batch[] _current;
@@ -56,17 +58,19 @@ public sealed class ShardedAnalysis : IPacketTarget, IDisposable
         _queues = new BlockingCollection<Batch>[shards];
         _freeBatches = new ConcurrentQueue<Batch>[shards];
         _current = new Batch[shards];
-        _threads = new Thread[shards];
+        _threads = new Thread[shards - 1];
         _barrier = new Barrier(shards, _ => BetweenSweeps());
         for (int i = 0; i < shards; i++)
         {
             _engines[i] = new AnalysisEngine(context, sink, sink.CreateShardFilter() ?? BuildEvery.Instance);
+            if (i == 0)
+                continue; // the reading thread's
             _queues[i] = new BlockingCollection<Batch>(QueuedBatches);
             _freeBatches[i] = new ConcurrentQueue<Batch>();
             _current[i] = new Batch();
             int shard = i;
-            _threads[i] = new Thread(() => Work(shard)) { IsBackground = true, Name = $"halfway shard {i}" };
-            _threads[i].Start();
+            _threads[i - 1] = new Thread(() => Work(shard)) { IsBackground = true, Name = $"halfway shard {i}" };
+            _threads[i - 1].Start();
         }
     }
 
@@ -85,10 +89,38 @@ public sealed class ShardedAnalysis : IPacketTarget, IDisposable
         else if (atMicroseconds >= _nextSweepAt)
         {
             _nextSweepAt = atMicroseconds + AnalysisEngine.SweepIntervalMicroseconds;
-            for (int i = 0; i < _engines.Length; i++)
+            // Each worker gets the sweep at once (its batch is sent unfilled: a shard with few packets must not keep the others waiting).
+            for (int i = 1; i < _engines.Length; i++)
+            {
                 Append(i, -1 - index, atMicroseconds, default);
+                if (_current[i].Count > 0)
+                    Send(i);
+            }
+            SignalAndWait();
+            _engines[0].ShardSweep(index, atMicroseconds);
         }
-        Append(ShardOf(segment), index, atMicroseconds, segment);
+        int shard = ShardOf(segment);
+        if (shard == 0)
+            _engines[0].AddShardPacket(index, atMicroseconds, segment);
+        else
+            Append(shard, index, atMicroseconds, segment);
+    }
+
+    private void SignalAndWait()
+    {
+        try
+        {
+            _barrier.SignalAndWait(_stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _failure?.Throw();
+            throw;
+        }
+        catch (BarrierPostPhaseException e) when (e.InnerException is { } inner)
+        {
+            ExceptionDispatchInfo.Throw(inner);
+        }
     }
 
     /// <summary>Symmetric in the two endpoints, so that both directions of a connection reach the same shard.</summary>
@@ -234,7 +266,7 @@ public sealed class ShardedAnalysis : IPacketTarget, IDisposable
         if (_finished)
             throw new InvalidOperationException("Finish was called already");
         _finished = true;
-        for (int i = 0; i < _engines.Length; i++)
+        for (int i = 1; i < _engines.Length; i++)
         {
             if (_current[i].Count > 0)
                 Send(i);
@@ -265,7 +297,7 @@ public sealed class ShardedAnalysis : IPacketTarget, IDisposable
                 thread.Join();
         }
         foreach (var queue in _queues)
-            queue.Dispose();
+            queue?.Dispose();
         _barrier.Dispose();
         _stop.Dispose();
     }
