@@ -26,22 +26,18 @@ public static class ExplainCommand
             var captureFilter = filterText is null ? null : CaptureFilter.Parse(filterText);
             var context = new AnalysisContext();
             var report = new ExplainReport(keepAll: parse.GetValue(all)) { Files = paths };
+            var engine = new AnalysisEngine(context, report);
             var progress = Console.IsErrorRedirected ? null : new ProgressLine();
             CaptureReadSummary read;
-            using (var sharded = UseShards(paths) ? new ShardedAnalysis(context, report, Math.Min(Environment.ProcessorCount, MaxShards)) : null)
+            try
             {
-                var engine = sharded is null ? new AnalysisEngine(context, report) : null;
-                try
-                {
-                    read = CaptureAnalysis.Feed(paths, (IPacketTarget?)sharded ?? engine!, captureFilter, progress is null ? null : progress.Report, token);
-                }
-                finally
-                {
-                    progress?.Clear();
-                }
-                sharded?.Finish();
-                engine?.Finish();
+                read = CaptureAnalysis.Feed(paths, engine, captureFilter, progress is null ? null : progress.Report, token);
             }
+            finally
+            {
+                progress?.Clear();
+            }
+            engine.Finish();
             report.Read = read;
             if (parse.GetValue(json))
             {
@@ -60,31 +56,6 @@ public static class ExplainCommand
             return Task.FromResult(0);
         }));
         return command;
-    }
-
-    /// <summary>Beyond two the reading thread, not the analysis, is the limit.</summary>
-    private const int MaxShards = 2;
-    /// <summary>Below this the threads cost more than they save (a lone engine on 16 MB of capture takes about 0.05 s).</summary>
-    private const long ShardFromBytes = 16_000_000;
-
-    /// <summary>Big input on a machine with more than one core: the analysis runs on worker threads (same report, byte for byte).</summary>
-    private static bool UseShards(IReadOnlyList<string> paths)
-    {
-        if (Environment.ProcessorCount < 2)
-            return false;
-        long bytes = 0;
-        foreach (var path in paths)
-        {
-            try
-            {
-                bytes += new FileInfo(path).Length;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            {
-                // The reader reports unreadable files itself.
-            }
-        }
-        return bytes >= ShardFromBytes;
     }
 
     /// <summary>A progress line on stderr for big files, only when stderr is a terminal.</summary>

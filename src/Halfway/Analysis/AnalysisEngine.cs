@@ -10,13 +10,13 @@ namespace Halfway.Analysis;
 /// with the number of open flows: a flow is finished when it closed and went quiet, when it idled past the context's
 /// timeout, when its 4-tuple is reused with a new ISN, or at <see cref="Finish"/>.
 /// </summary>
-public sealed partial class AnalysisEngine : IPacketTarget
+public sealed class AnalysisEngine
 {
     /// <summary>A closed flow (FIN both ways, or a RST) with no packet for this long is finished.</summary>
     public const long ClosedLingerMicroseconds = 2_000_000;
     /// <summary>Stragglers of a finished, closed connection (a re-sent FIN, a last ACK) within this time are ignored, not taken for a new connection.</summary>
     public const long TombstoneMicroseconds = 10_000_000;
-    internal const long SweepIntervalMicroseconds = 5_000_000;
+    private const long SweepIntervalMicroseconds = 5_000_000;
     /// <summary>
     /// A flow whose handshake never completed (SYN flood, scan, dropped SYNs) is finished after this much silence: longer
     /// than the longest gap between SYN retransmissions (64 s with tcp_syn_retries=6), far shorter than the idle timeout,
@@ -99,15 +99,6 @@ public sealed partial class AnalysisEngine : IPacketTarget
     {
         PacketsAnalysed++;
         Advance(atMicroseconds);
-        Track(0, atMicroseconds, segment, deliveredAtMicroseconds, droppedByLink);
-    }
-
-    void IPacketTarget.AddPacket(long atMicroseconds, in TcpSegment segment) => AddPacket(atMicroseconds, segment);
-
-    /// <param name="index">The packet's number in the whole observation: in shard mode it orders what the shards report.</param>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Track(long index, long atMicroseconds, in TcpSegment segment, long deliveredAtMicroseconds, bool droppedByLink)
-    {
         var key = new FlowKey(segment.Source, segment.Destination);
         ref Flow? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, key, out bool exists);
         if (!exists)
@@ -119,15 +110,12 @@ public sealed partial class AnalysisEngine : IPacketTarget
                 return;
             }
             slot = Flow.Start(segment, atMicroseconds, _spare);
-            _shard?.Created(index, key, slot);
         }
         else if (slot!.IsNewConnection(segment) || (slot.Closed && segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack)))
         {
             // Port reuse: the same 4-tuple with a new ISN is a new connection; the old one ended when it came.
             var old = slot;
             slot = Flow.Start(segment, atMicroseconds, _spare);
-            if (_shard is { } shard)
-                shard.Reused(index, old, slot);
             Report(old, atMicroseconds);
         }
         slot!.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds);
@@ -206,30 +194,17 @@ public sealed partial class AnalysisEngine : IPacketTarget
     {
         foreach (var flow in _flows.Values)
         {
-            if (Expired(flow, now))
-                Retire(flow, now);
+            long idle = now - flow.LastAt;
+            if (idle >= _context.IdleTimeoutMicroseconds || (flow.Closed && idle >= ClosedLingerMicroseconds)
+                || (!flow.Connected && idle >= Math.Min(UnconnectedIdleMicroseconds, _context.IdleTimeoutMicroseconds)))
+            {
+                var key = new FlowKey(flow.Client, flow.Server);
+                _flows.Remove(key); // allowed while enumerating
+                if (flow.Closed)
+                    _tombstones[key] = flow.LastAt;
+                Report(flow, now);
+            }
         }
-        PurgeTombstones(now);
-    }
-
-    private bool Expired(Flow flow, long now)
-    {
-        long idle = now - flow.LastAt;
-        return idle >= _context.IdleTimeoutMicroseconds || (flow.Closed && idle >= ClosedLingerMicroseconds)
-            || (!flow.Connected && idle >= Math.Min(UnconnectedIdleMicroseconds, _context.IdleTimeoutMicroseconds));
-    }
-
-    private void Retire(Flow flow, long now)
-    {
-        var key = new FlowKey(flow.Client, flow.Server);
-        _flows.Remove(key); // allowed while enumerating
-        if (flow.Closed)
-            _tombstones[key] = flow.LastAt;
-        Report(flow, now);
-    }
-
-    private void PurgeTombstones(long now)
-    {
         foreach (var (key, closedAt) in _tombstones)
             if (now - closedAt >= TombstoneMicroseconds)
                 _tombstones.Remove(key);
@@ -253,9 +228,7 @@ public sealed partial class AnalysisEngine : IPacketTarget
         var decision = classifier.Decide(end, _context.ServerSideObserved);
         var summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind);
         ConnectionsFinished++;
-        if (_shard is { Direct: false } shard)
-            shard.Finished(flow, summary, classifier, end, _context.ServerSideObserved);
-        else if (_sink.WantsReport(summary))
+        if (_sink.WantsReport(summary))
             _sink.Add(new ConnectionReport(flow, classifier.Finish(end, _context.ServerSideObserved)));
         else
             _sink.Count(summary);

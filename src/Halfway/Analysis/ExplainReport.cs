@@ -10,13 +10,11 @@ namespace Halfway.Analysis;
 /// </summary>
 public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) : IConnectionSink
 {
-    private readonly bool _keepAll = keepAll;
     private readonly Dictionary<IpEndpoint, ListenerSummary> _listeners = new();
     private readonly List<ConnectionReport> _kept = [];
     private readonly List<long> _serverGaps = []; // SYN -> SYN-ACK
     private readonly List<long> _clientGaps = []; // SYN-ACK -> client's ACK
     private const int MaxGapSamples = 20_000;
-    private volatile bool _gapSamplesFull;
 
     public long Connections { get; private set; }
     public long HalfEstablished { get; private set; }
@@ -28,7 +26,7 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
 
     /// <summary>Plainly accepted connections are only counted, except the first ones, whose handshakes tell where the capture was taken.</summary>
     public bool WantsReport(in ConnectionSummary summary) =>
-        _keepAll || summary.Fate != Fate.Accepted || summary.HalfEstablished || _serverGaps.Count < MaxGapSamples;
+        keepAll || summary.Fate != Fate.Accepted || summary.HalfEstablished || _serverGaps.Count < MaxGapSamples;
 
     public void Count(in ConnectionSummary summary)
     {
@@ -48,7 +46,7 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
         if (!_listeners.TryGetValue(report.Server, out var listener))
             _listeners[report.Server] = listener = new ListenerSummary(report.Server);
         listener.Add(report);
-        if (_keepAll || report.Fate != Fate.Accepted || report.HalfEstablished)
+        if (keepAll || report.Fate != Fate.Accepted || report.HalfEstablished)
         {
             if (_kept.Count < maxKept)
                 _kept.Add(report);
@@ -61,18 +59,6 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
 
     private void SampleHandshake(ConnectionReport report)
     {
-        if (HandshakeGaps(report) is { } gaps)
-        {
-            _serverGaps.Add(gaps.Server);
-            _clientGaps.Add(gaps.Client);
-            if (_serverGaps.Count >= MaxGapSamples)
-                _gapSamplesFull = true;
-        }
-    }
-
-    /// <summary>SYN → SYN-ACK and SYN-ACK → final ACK of a clean handshake (no SYN-ACK re-sent); null for any other.</summary>
-    private static (long Server, long Client)? HandshakeGaps(ConnectionReport report)
-    {
         long syn = 0, synAck = 0, ack = 0;
         foreach (var e in report.Evidence)
         {
@@ -80,27 +66,10 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
             else if (e.Kind == ConnectionEventKind.ServerSynAck) synAck = e.AtMicroseconds;
             else if (e.Kind == ConnectionEventKind.ClientHandshakeAck) ack = e.AtMicroseconds;
         }
-        return syn != 0 && synAck >= syn && ack >= synAck && report.SynAckResends == 0 ? (synAck - syn, ack - synAck) : null;
-    }
-
-    public IShardReportFilter CreateShardFilter() => new ShardFilter(this);
-
-    /// <summary>
-    /// A plainly accepted connection is wanted only while the handshake samples are not full. A shard stops building such
-    /// reports once the merged report is full, or once it built a full set of samples itself: merged in any order with the
-    /// other shards', those alone fill the samples before any later connection of this shard is reached.
-    /// </summary>
-    private sealed class ShardFilter(ExplainReport owner) : IShardReportFilter
-    {
-        private int _samples;
-
-        public bool MayWant(in ConnectionSummary summary) =>
-            owner._keepAll || summary.Fate != Fate.Accepted || summary.HalfEstablished || (_samples < MaxGapSamples && !owner._gapSamplesFull);
-
-        public void Built(ConnectionReport report)
+        if (syn != 0 && synAck >= syn && ack >= synAck && report.SynAckResends == 0)
         {
-            if (HandshakeGaps(report) is not null)
-                _samples++;
+            _serverGaps.Add(synAck - syn);
+            _clientGaps.Add(ack - synAck);
         }
     }
 

@@ -26,8 +26,6 @@ internal sealed class Flow
     public int Duplicates;
     public bool Closed;
     public List<(long At, TimelineColumn Column, string Text)>? Notes; // lab calls and server states, kept verbatim
-    /// <summary>In shard mode: the slot this flow's entry has in the lone engine's table, whose order sweeps follow (-1: not given yet).</summary>
-    public int Slot = -1;
 
     private ConnectionEvent[] _events = new ConnectionEvent[8];
     private int _eventCount;

@@ -10,10 +10,4 @@ public interface IConnectionSink
     void Add(ConnectionReport report);
     /// <summary>A connection whose report was not wanted.</summary>
     void Count(in ConnectionSummary summary);
-
-    /// <summary>
-    /// For one shard of a <see cref="ShardedAnalysis"/>, which calls it on its own thread: null means every report is built
-    /// (correct for any sink, but the cost <see cref="WantsReport"/> saves is paid).
-    /// </summary>
-    IShardReportFilter? CreateShardFilter() => null;
 }

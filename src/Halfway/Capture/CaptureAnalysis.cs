@@ -5,11 +5,11 @@ using Halfway.Wire;
 
 namespace Halfway.Capture;
 
-/// <summary>Feeds the frames of capture files to the analysis engine (or its shards): link layer, IP/TCP parse, sanity checks, filter.</summary>
+/// <summary>Feeds the frames of capture files to the analysis engine: link layer, IP/TCP parse, sanity checks, filter.</summary>
 public static class CaptureAnalysis
 {
     /// <param name="progress">Called now and then with (file, bytes read, file length or 0 when unknown).</param>
-    public static CaptureReadSummary Feed(IReadOnlyList<string> files, IPacketTarget engine, CaptureFilter? filter = null,
+    public static CaptureReadSummary Feed(IReadOnlyList<string> files, AnalysisEngine engine, CaptureFilter? filter = null,
         Action<string, long, long>? progress = null, CancellationToken token = default)
     {
         var warnings = new List<CaptureWarning>();
@@ -34,7 +34,7 @@ public static class CaptureAnalysis
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static CaptureReadSummary Feed(CaptureReader reader, IPacketTarget engine, CaptureFilter? filter = null,
+    public static CaptureReadSummary Feed(CaptureReader reader, AnalysisEngine engine, CaptureFilter? filter = null,
         CancellationToken token = default, Action<long>? progress = null)
     {
         long frames = 0, tcp = 0, filtered = 0, notTcp = 0, cutShort = 0, lengthLies = 0;
