@@ -18,10 +18,9 @@ done
 
 echo "building the generator and halfway (Release)..." >&2
 dotnet build -c Release "$here/Generator" -o "$out/generator" -v q -nologo >/dev/null
-# For this machine's platform: such a publish is precompiled (ReadyToRun, see src/Halfway.Cli/Halfway.Cli.csproj).
-case "$(uname -m)" in x86_64) rid=linux-x64 ;; aarch64) rid=linux-arm64 ;; *) rid="" ;; esac
-dotnet publish -c Release "$root/src/Halfway.Cli" ${rid:+-r "$rid" --self-contained false} -o "$out/cli" -v q -nologo >/dev/null
-halfway="$out/cli/Halfway.Cli"
+# What users run: the launcher (it publishes the tool precompiled for this machine when the sources changed; built here, untimed).
+halfway="$root/halfway"
+"$halfway" --version >/dev/null
 
 mix="$out/mix.pcap"
 many="$out/flows.pcap"
@@ -82,13 +81,15 @@ Peak memory of \`halfway explain\`: $((hw_kb / 1024)) MB on this capture; $((fl_
 (every connection open at the end of a $((flows * 3)) packet capture; $fl_wall s).
 The machine's 2 cores are shared with other work: wall times vary between runs; ratios come from one run on the same file.
 
-Where the time goes (perf): about 0.2 s is .NET start-up and JIT (\`halfway explain\` on a 65-packet file takes ~0.2 s;
-the publish is ReadyToRun, and hot methods are re-JITted as soon as they are hot: the runtime's 100 ms call-counting
-delay, now off, kept the per-packet code in tier 0 for ~0.15 s); reading and parsing alone is the \`--filter 1\` row;
-the rest is the flow table (one dictionary lookup per packet, flows recycled; cache misses on its entries and on the
-flows dominate) and finishing ~150,000 connections (evidence is built only for those not plainly accepted); the GC
-(two or three full collections, ~50 ms) and fresh GC memory's page faults on this VM take ~0.1 s. The 1-million-flow case is
-dominated by creating and promoting 1 million flow objects (~850 bytes each with their table entry); a struct-of-arrays
+Where the time goes (perf): every run goes through \`./halfway\`, the launcher users run (~0.05 s of bash and \`find\`
+before .NET starts; its build is a ReadyToRun publish for this machine). About 0.2 s is .NET start-up and JIT
+(\`halfway explain\` on a 65-packet file takes ~0.2 s: what is still JIT-compiled is the per-packet methods marked for
+full optimisation and the runtime's generic collections over the tool's own types; hot methods are re-JITted on a
+background thread as soon as they are hot); reading and parsing alone is the \`--filter 1\` row; the rest is the flow
+table (one dictionary lookup per packet, flows recycled; cache misses on its entries and on the flows dominate) and
+finishing ~150,000 connections (evidence is built only for those not plainly accepted); the GC (two full collections,
+50-90 ms of pauses) and fresh GC memory's page faults on this VM take ~0.1 s. The 1-million-flow case is dominated by
+creating and promoting 1 million flow objects (~850 bytes each with their table entry); a struct-of-arrays
 flow table is the next step if this matters.
 
 explain: ratio=${ratio_tshark} (target 30)

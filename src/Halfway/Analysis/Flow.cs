@@ -94,7 +94,7 @@ internal sealed class Flow
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnPacket(in TcpSegment s, long at, long deliveredAt)
     {
-        bool toServer = s.Source.Port == Client.Port && s.Source.Address == Client.Address;
+        bool toServer = s.Source.Port == Client.Port && s.Source.SameAddress(Client);
         if (IsDuplicate(s, at, toServer))
         {
             Duplicates++;

@@ -19,21 +19,21 @@ internal readonly struct FlowKey : IEquatable<FlowKey>
 
     public FlowKey(IpEndpoint a, IpEndpoint b)
     {
-        if (a.Address < b.Address || (a.Address == b.Address && a.Port <= b.Port))
+        bool aFirst = a.AddressHigh < b.AddressHigh
+            || (a.AddressHigh == b.AddressHigh && (a.AddressLow < b.AddressLow || (a.AddressLow == b.AddressLow && a.Port <= b.Port)));
+        if (aFirst)
         {
-            (_lowAddressHigh, _lowAddressLow) = Halves(a.Address);
-            (_highAddressHigh, _highAddressLow) = Halves(b.Address);
+            (_lowAddressHigh, _lowAddressLow) = (a.AddressHigh, a.AddressLow);
+            (_highAddressHigh, _highAddressLow) = (b.AddressHigh, b.AddressLow);
             _ports = (uint)a.Port << 16 | b.Port;
         }
         else
         {
-            (_lowAddressHigh, _lowAddressLow) = Halves(b.Address);
-            (_highAddressHigh, _highAddressLow) = Halves(a.Address);
+            (_lowAddressHigh, _lowAddressLow) = (b.AddressHigh, b.AddressLow);
+            (_highAddressHigh, _highAddressLow) = (a.AddressHigh, a.AddressLow);
             _ports = (uint)b.Port << 16 | a.Port;
         }
     }
-
-    private static (ulong High, ulong Low) Halves(UInt128 address) => ((ulong)(address >> 64), (ulong)address);
 
     public bool Equals(FlowKey other) =>
         _ports == other._ports && _lowAddressLow == other._lowAddressLow && _highAddressLow == other._highAddressLow
