@@ -18,7 +18,7 @@ done
 
 echo "building the generator and halfway (Release)..." >&2
 dotnet build -c Release "$here/Generator" -o "$out/generator" -v q -nologo >/dev/null
-# What users run: the launcher (it publishes the tool precompiled for this machine when the sources changed; built here, untimed).
+# What users run: the launcher (it publishes the tool, natively or precompiled, when the sources changed; built here, untimed).
 halfway="$root/halfway"
 "$halfway" --version >/dev/null
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text;
 using System.Text.Json;
 using Halfway.Scenarios;
 
@@ -16,11 +17,7 @@ public static class ScenariosCommand
             var scenarios = ScenarioCatalog.BuiltInNames.Select(ScenarioCatalog.LoadBuiltIn).ToList();
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
-                {
-                    groups = ScenarioCatalog.Groups,
-                    scenarios = scenarios.Select(s => new { name = s.Name, variant = s.Variant, description = s.Description }),
-                }, new JsonSerializerOptions { WriteIndented = true }));
+                Console.WriteLine(ListAsJson(scenarios));
                 return Task.FromResult(0);
             }
             int width = scenarios.Max(s => s.Name.Length);
@@ -32,5 +29,36 @@ public static class ScenariosCommand
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    /// <summary>Written by hand: the native (AOT) build has no reflection-based serializer for anonymous types.</summary>
+    private static string ListAsJson(IReadOnlyList<Scenario> scenarios)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("groups");
+            foreach (var (group, members) in ScenarioCatalog.Groups)
+            {
+                json.WriteStartArray(group);
+                foreach (var member in members)
+                    json.WriteStringValue(member);
+                json.WriteEndArray();
+            }
+            json.WriteEndObject();
+            json.WriteStartArray("scenarios");
+            foreach (var scenario in scenarios)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", scenario.Name);
+                json.WriteString("variant", scenario.Variant);
+                json.WriteString("description", scenario.Description);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Halfway.Reports;
 
@@ -25,10 +26,16 @@ public sealed record RunReport
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         // A report is read by people and tools, not embedded in HTML: keep "+" and "—" as they are.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // Generated at build time: the native (AOT) build has no reflection-based serializer.
+        TypeInfoResolver = RunReportJsonContext.Default,
     };
 
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, (JsonTypeInfo<RunReport>)JsonOptions.GetTypeInfo(typeof(RunReport)));
 }
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(RunReport))]
+internal sealed partial class RunReportJsonContext : JsonSerializerContext;
 
 public sealed record ScenarioReport
 {

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Halfway.Reports;
 using Halfway.Runs;
 using Halfway.Scenarios;
 using static Halfway.Tests.Runs.RunAssertions;
@@ -108,6 +111,13 @@ public sealed class KernelSettingScenarioTests
         var off = await Run(string.Format(System.Globalization.CultureInfo.InvariantCulture, yaml, 0));
         var onAnalysis = ScenarioAnalysis.Analyze(on);
         var offAnalysis = ScenarioAnalysis.Analyze(off);
+
+        // report.json comes from serialization code generated at build time (the native build has no reflection):
+        // it must write what the reflection-based serializer writes, field for field.
+        var report = ReportBuilder.Build([on, off], [onAnalysis, offAnalysis], "/tmp/run", [null, null]);
+        var byReflection = new JsonSerializerOptions(RunReport.JsonOptions) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+        Assert.Equal(JsonSerializer.Serialize(report, byReflection), report.ToJson());
+        Assert.Contains("\"settings_changed\"", report.ToJson());
 
         Assert.True(on.Counters["server"].GetValueOrDefault("TcpExtSyncookiesSent") > 0);
         Assert.Contains(on.Connections, c => onAnalysis.ForConnection(c) is { HalfEstablished: true, Kind: "syncookie" });
