@@ -49,6 +49,7 @@ read -r hw_wall hw_cpu hw_kb < <(measure 5 "$halfway" explain "$mix")
 read -r rd_wall rd_cpu _ < <(measure 3 "$halfway" explain --filter 1 "$mix")
 read -r td_wall td_cpu _ < <(measure 5 tcpdump -r "$mix" -w /dev/null)
 read -r ts_wall ts_cpu _ < <(measure 1 tshark -r "$mix" -q -z conv,tcp)
+read -r small_wall _ _ < <(measure 5 "$halfway" explain "$root/docs/examples/explain-example.pcap")
 read -r fl_wall fl_cpu fl_kb < <(measure 1 "$halfway" explain "$many")
 
 pps() { awk -v n="$packets" -v t="$1" 'BEGIN{printf "%.0f", n/t}'; }
@@ -81,16 +82,13 @@ Peak memory of \`halfway explain\`: $((hw_kb / 1024)) MB on this capture; $((fl_
 (every connection open at the end of a $((flows * 3)) packet capture; $fl_wall s).
 The machine's 2 cores are shared with other work: wall times vary between runs; ratios come from one run on the same file.
 
-Where the time goes (perf): every run goes through \`./halfway\`, the launcher users run (~0.05 s of bash and \`find\`
-before .NET starts; its build is a ReadyToRun publish for this machine). About 0.2 s is .NET start-up and JIT
-(\`halfway explain\` on a 65-packet file takes ~0.2 s: what is still JIT-compiled is the per-packet methods marked for
-full optimisation and the runtime's generic collections over the tool's own types; hot methods are re-JITted on a
-background thread as soon as they are hot); reading and parsing alone is the \`--filter 1\` row; the rest is the flow
-table (one dictionary lookup per packet, flows recycled; cache misses on its entries and on the flows dominate) and
-finishing ~150,000 connections (evidence is built only for those not plainly accepted); the GC (two full collections,
-50-90 ms of pauses) and fresh GC memory's page faults on this VM take ~0.1 s. The 1-million-flow case is dominated by
-creating and promoting 1 million flow objects (~850 bytes each with their table entry); a struct-of-arrays
-flow table is the next step if this matters.
+Where the time goes: every run goes through \`./halfway\`, the launcher users run (a few ms of bash and \`find\`
+before the tool starts); its build here was \`$(cat "$root/.build/halfway/.published-for")\` (\`-native\`: Native AOT;
+otherwise ReadyToRun, which spends ~0.15 s more in .NET's start-up and JIT). \`halfway explain\` on the 65-packet
+example takes ${small_wall} s (best of 5): that is start-up. Reading and parsing alone is the \`--filter 1\` row; the
+rest is the flow table (one dictionary lookup per packet, flows recycled; cache misses on its entries and on the flows
+dominate) and finishing ~150,000 connections (evidence is built only for those not plainly accepted), plus the GC and
+fresh memory's page faults. The 1-million-flow case is dominated by creating and promoting 1 million flow objects.
 
 explain: ratio=${ratio_tshark} (target 30)
 MD
