@@ -223,10 +223,16 @@ public sealed class AnalysisEngine
     {
         var classifier = _classifier;
         classifier.Reset();
+        int synAckResends = 0;
         foreach (ref readonly var e in flow.Events)
+        {
             classifier.Apply(e);
+            if (e.Kind == ConnectionEventKind.ServerSynAckResent)
+                synAckResends++;
+        }
         var decision = classifier.Decide(end, _context.ServerSideObserved);
-        var summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind);
+        var summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind,
+            classifier.Handshake(decision, end, synAckResends));
         ConnectionsFinished++;
         if (_sink.WantsReport(summary))
             _sink.Add(new ConnectionReport(flow, classifier.Finish(end, _context.ServerSideObserved)));
