@@ -28,6 +28,7 @@ public sealed class AnalysisEngine
     private readonly AnalysisContext _context;
     private readonly IConnectionSink _sink;
     private readonly Stack<Flow> _spare = new();
+    private readonly EventSlabs _slabs = new();
     private readonly Dictionary<FlowKey, long> _tombstones = new();
     private readonly ConnectionClassifier _classifier = new(ConnectionClassifier.MaxEvidence);
     private long _now = long.MinValue;
@@ -109,13 +110,13 @@ public sealed class AnalysisEngine
                 StragglersIgnored++;
                 return;
             }
-            slot = Flow.Start(segment, atMicroseconds, _spare);
+            slot = Flow.Start(segment, atMicroseconds, _spare, _slabs);
         }
         else if (slot!.IsNewConnection(segment) || (slot.Closed && segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack)))
         {
             // Port reuse: the same 4-tuple with a new ISN is a new connection; the old one ended when it came.
             var old = slot;
-            slot = Flow.Start(segment, atMicroseconds, _spare);
+            slot = Flow.Start(segment, atMicroseconds, _spare, _slabs);
             Report(old, atMicroseconds);
         }
         slot!.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds);
