@@ -236,7 +236,7 @@ public sealed class AnalysisEngine
             classifier.Handshake(decision, end, synAckResends));
         ConnectionsFinished++;
         if (_sink.WantsReport(summary))
-            _sink.Add(new ConnectionReport(flow, classifier.Finish(end, _context.ServerSideObserved)));
+            _sink.Add(new ConnectionReport(flow, classifier.Finish(decision, end)));
         else
             _sink.Count(summary);
         if (flow.Notes is null)

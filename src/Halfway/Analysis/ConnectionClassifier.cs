@@ -230,9 +230,11 @@ public sealed class ConnectionClassifier
 
     /// <summary>Decides the fate at the end of observation (<paramref name="endMicroseconds"/>).</summary>
     /// <param name="serverSideObserved">The server's socket table and accepts were observed (lab runs): their absence is evidence.</param>
-    public Verdict Finish(long endMicroseconds, bool serverSideObserved)
+    public Verdict Finish(long endMicroseconds, bool serverSideObserved) => Finish(Decide(endMicroseconds, serverSideObserved), endMicroseconds);
+
+    /// <summary>The verdict for a <paramref name="decision"/> just made by <see cref="Decide"/> (its reason text is not built twice).</summary>
+    public Verdict Finish(in Decision decision, long endMicroseconds)
     {
-        var decision = Decide(endMicroseconds, serverSideObserved);
         if (EndsInSilence(decision, endMicroseconds))
             Keep(new ConnectionEvent(ConnectionEventKind.Silence, endMicroseconds, endMicroseconds - (_s.LastAt ?? endMicroseconds)));
         return new Verdict(decision.Fate, decision.HalfEstablished, decision.Kind, decision.Reason, _s.ConnectedAt, decision.CompletedAt,
