@@ -105,7 +105,7 @@ public sealed class CaptureReader : IDisposable
         }
         try
         {
-            return new CaptureReader(file, path, file.CanSeek && file.Length >= ReadAheadFileLength ? 1 << 20 : 0);
+            return new CaptureReader(file, path, file.CanSeek && file.Length >= ReadAheadFileLength ? 1 << 19 : 0);
         }
         catch
         {
