@@ -32,6 +32,7 @@ internal sealed class Flow
     private ConnectionEvent[] _events;
     private int _eventsStart;
     private int _eventsCapacity;
+    private readonly EventSlabs? _slabs;
     private int _eventCount;
     private int _eventsDropped;
     private bool _hasClientIsn, _hasServerIsn, _serverComplete, _clientFin, _serverFin;
@@ -54,8 +55,9 @@ internal sealed class Flow
         }
         else
         {
-            _events = slabs.Take(out _eventsStart);
-            _eventsCapacity = EventSlabs.SegmentLength;
+            _slabs = slabs;
+            _events = slabs.Take(EventSlabs.SmallSegment, out _eventsStart);
+            _eventsCapacity = EventSlabs.SmallSegment;
         }
         Reinitialize(client, server, orientationKnown, at);
     }
@@ -280,11 +282,23 @@ internal sealed class Flow
         _events[_eventsStart + _eventCount++] = new ConnectionEvent(kind, at, value);
     }
 
-    /// <summary>Moves the events to a bigger array of the flow's own (a shared slab's segment cannot grow).</summary>
+    /// <summary>Moves the events to a bigger place: a large slab segment, then an array of the flow's own (a segment cannot grow).</summary>
     private void Grow()
     {
+        if (_slabs is not null && _eventsCapacity == EventSlabs.SmallSegment)
+        {
+            var slab = _slabs.Take(EventSlabs.LargeSegment, out int start);
+            _events.AsSpan(_eventsStart, _eventCount).CopyTo(slab.AsSpan(start, EventSlabs.LargeSegment));
+            _slabs.GiveBack(_events, _eventsStart, EventSlabs.SmallSegment);
+            _events = slab;
+            _eventsStart = start;
+            _eventsCapacity = EventSlabs.LargeSegment;
+            return;
+        }
         var bigger = new ConnectionEvent[Math.Min(_eventsCapacity * 2, MaxEvents + DecisiveReserve)];
         _events.AsSpan(_eventsStart, _eventCount).CopyTo(bigger);
+        if (_slabs is not null && _eventsCapacity == EventSlabs.LargeSegment) // a flow of the engine's: the segment is a slab's
+            _slabs.GiveBack(_events, _eventsStart, EventSlabs.LargeSegment);
         _events = bigger;
         _eventsStart = 0;
         _eventsCapacity = bigger.Length;
