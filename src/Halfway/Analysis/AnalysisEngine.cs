@@ -28,6 +28,7 @@ public sealed class AnalysisEngine
     private readonly AnalysisContext _context;
     private readonly IConnectionSink _sink;
     private readonly Stack<Flow> _spare = new();
+    private readonly EventSlabs _slabs = new();
     private readonly Dictionary<FlowKey, long> _tombstones = new();
     private readonly ConnectionClassifier _classifier = new(ConnectionClassifier.MaxEvidence);
     private long _now = long.MinValue;
@@ -109,13 +110,13 @@ public sealed class AnalysisEngine
                 StragglersIgnored++;
                 return;
             }
-            slot = Flow.Start(segment, atMicroseconds, _spare);
+            slot = Flow.Start(segment, atMicroseconds, _spare, _slabs);
         }
         else if (slot!.IsNewConnection(segment) || (slot.Closed && segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack)))
         {
             // Port reuse: the same 4-tuple with a new ISN is a new connection; the old one ended when it came.
             var old = slot;
-            slot = Flow.Start(segment, atMicroseconds, _spare);
+            slot = Flow.Start(segment, atMicroseconds, _spare, _slabs);
             Report(old, atMicroseconds);
         }
         slot!.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds);
@@ -223,13 +224,19 @@ public sealed class AnalysisEngine
     {
         var classifier = _classifier;
         classifier.Reset();
+        int synAckResends = 0;
         foreach (ref readonly var e in flow.Events)
+        {
             classifier.Apply(e);
+            if (e.Kind == ConnectionEventKind.ServerSynAckResent)
+                synAckResends++;
+        }
         var decision = classifier.Decide(end, _context.ServerSideObserved);
-        var summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind);
+        var summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind,
+            classifier.Handshake(decision, end, synAckResends));
         ConnectionsFinished++;
         if (_sink.WantsReport(summary))
-            _sink.Add(new ConnectionReport(flow, classifier.Finish(end, _context.ServerSideObserved)));
+            _sink.Add(new ConnectionReport(flow, classifier.Finish(decision, end)));
         else
             _sink.Count(summary);
         if (flow.Notes is null)

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Halfway.Analysis;
 
 /// <summary>
@@ -228,15 +230,40 @@ public sealed class ConnectionClassifier
 
     /// <summary>Decides the fate at the end of observation (<paramref name="endMicroseconds"/>).</summary>
     /// <param name="serverSideObserved">The server's socket table and accepts were observed (lab runs): their absence is evidence.</param>
-    public Verdict Finish(long endMicroseconds, bool serverSideObserved)
+    public Verdict Finish(long endMicroseconds, bool serverSideObserved) => Finish(Decide(endMicroseconds, serverSideObserved), endMicroseconds);
+
+    /// <summary>The verdict for a <paramref name="decision"/> just made by <see cref="Decide"/> (its reason text is not built twice).</summary>
+    public Verdict Finish(in Decision decision, long endMicroseconds)
     {
-        var decision = Decide(endMicroseconds, serverSideObserved);
-        long silenceSince = _s.LastAt ?? endMicroseconds;
-        if (endMicroseconds - silenceSince >= 1_000_000 && _s.ConnectedAt is not null && decision.CompletedAt is null
-            && _s.BareRstAt is null && _s.CallResetAt is null && _s.ClientRstAt is null)
-            Keep(new ConnectionEvent(ConnectionEventKind.Silence, endMicroseconds, endMicroseconds - silenceSince));
+        if (EndsInSilence(decision, endMicroseconds))
+            Keep(new ConnectionEvent(ConnectionEventKind.Silence, endMicroseconds, endMicroseconds - (_s.LastAt ?? endMicroseconds)));
         return new Verdict(decision.Fate, decision.HalfEstablished, decision.Kind, decision.Reason, _s.ConnectedAt, decision.CompletedAt,
             _s.AcceptedAt, _evidence.ToArray());
+    }
+
+    /// <summary>Whether <see cref="Finish"/> ends the evidence with a <see cref="ConnectionEventKind.Silence"/> event.</summary>
+    private bool EndsInSilence(in Decision decision, long endMicroseconds) =>
+        endMicroseconds - (_s.LastAt ?? endMicroseconds) >= 1_000_000 && _s.ConnectedAt is not null && decision.CompletedAt is null
+        && _s.BareRstAt is null && _s.CallResetAt is null && _s.ClientRstAt is null;
+
+    /// <summary>
+    /// The handshake's times as the evidence <see cref="Finish"/> would return shows them (the last SYN, SYN-ACK and
+    /// handshake ACK kept), without materialising it: a sink that only samples handshake timings needs no report.
+    /// </summary>
+    public HandshakeTimes Handshake(in Decision decision, long endMicroseconds, int synAckResends)
+    {
+        var evidence = CollectionsMarshal.AsSpan(_evidence);
+        // Finish's Silence event takes the last slot when the evidence is full: that event is not in the report.
+        if (evidence.Length == MaxEvidence && EndsInSilence(decision, endMicroseconds))
+            evidence = evidence[..^1];
+        long syn = 0, synAck = 0, ack = 0;
+        foreach (ref readonly var e in evidence)
+        {
+            if (e.Kind == ConnectionEventKind.ClientSyn) syn = e.AtMicroseconds;
+            else if (e.Kind == ConnectionEventKind.ServerSynAck) synAck = e.AtMicroseconds;
+            else if (e.Kind == ConnectionEventKind.ClientHandshakeAck) ack = e.AtMicroseconds;
+        }
+        return new HandshakeTimes(syn, synAck, ack, synAckResends);
     }
 
     /// <summary>The fate alone, without materialising the evidence: what the engine asks for every connection before deciding whether anyone wants the details.</summary>

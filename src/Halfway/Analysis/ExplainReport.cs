@@ -24,9 +24,12 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
     public CaptureReadSummary? Read { get; set; }
     public IReadOnlyList<string> Files { get; set; } = [];
 
-    /// <summary>Plainly accepted connections are only counted, except the first ones, whose handshakes tell where the capture was taken.</summary>
+    /// <summary>
+    /// Plainly accepted connections are only counted: the handshake timings of the first ones (which tell where the
+    /// capture was taken) come with their summaries, so no report (evidence, reason, timeline) is built for them.
+    /// </summary>
     public bool WantsReport(in ConnectionSummary summary) =>
-        keepAll || summary.Fate != Fate.Accepted || summary.HalfEstablished || _serverGaps.Count < MaxGapSamples;
+        keepAll || summary.Fate != Fate.Accepted || summary.HalfEstablished;
 
     public void Count(in ConnectionSummary summary)
     {
@@ -36,6 +39,8 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
         if (!_listeners.TryGetValue(summary.Server, out var listener))
             _listeners[summary.Server] = listener = new ListenerSummary(summary.Server);
         listener.Count(summary);
+        if (_serverGaps.Count < MaxGapSamples)
+            SampleHandshake(summary.Handshake);
     }
 
     public void Add(ConnectionReport report)
@@ -54,10 +59,10 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
                 NotKept++;
         }
         if (_serverGaps.Count < MaxGapSamples)
-            SampleHandshake(report);
+            SampleHandshake(HandshakeOf(report));
     }
 
-    private void SampleHandshake(ConnectionReport report)
+    private static HandshakeTimes HandshakeOf(ConnectionReport report)
     {
         long syn = 0, synAck = 0, ack = 0;
         foreach (var e in report.Evidence)
@@ -66,10 +71,15 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
             else if (e.Kind == ConnectionEventKind.ServerSynAck) synAck = e.AtMicroseconds;
             else if (e.Kind == ConnectionEventKind.ClientHandshakeAck) ack = e.AtMicroseconds;
         }
-        if (syn != 0 && synAck >= syn && ack >= synAck && report.SynAckResends == 0)
+        return new HandshakeTimes(syn, synAck, ack, report.SynAckResends);
+    }
+
+    private void SampleHandshake(in HandshakeTimes h)
+    {
+        if (h.SynAt != 0 && h.SynAckAt >= h.SynAt && h.AckAt >= h.SynAckAt && h.SynAckResends == 0)
         {
-            _serverGaps.Add(synAck - syn);
-            _clientGaps.Add(ack - synAck);
+            _serverGaps.Add(h.SynAckAt - h.SynAt);
+            _clientGaps.Add(h.AckAt - h.SynAckAt);
         }
     }
 

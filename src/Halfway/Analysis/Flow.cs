@@ -27,7 +27,12 @@ internal sealed class Flow
     public bool Closed;
     public List<(long At, TimelineColumn Column, string Text)>? Notes; // lab calls and server states, kept verbatim
 
-    private ConnectionEvent[] _events = new ConnectionEvent[8];
+    // The events live in _events[_eventsStart..(_eventsStart + _eventsCapacity)]: a segment of an engine's shared slab
+    // (see EventSlabs) until a connection needs more, then an array of the flow's own.
+    private ConnectionEvent[] _events;
+    private int _eventsStart;
+    private int _eventsCapacity;
+    private readonly EventSlabs? _slabs;
     private int _eventCount;
     private int _eventsDropped;
     private bool _hasClientIsn, _hasServerIsn, _serverComplete, _clientFin, _serverFin;
@@ -41,7 +46,21 @@ internal sealed class Flow
     private int _lastLenToServer, _lastLenToClient;
     private TcpFlags _lastFlagsToServer, _lastFlagsToClient;
 
-    public Flow(IpEndpoint client, IpEndpoint server, bool orientationKnown, long at) => Reinitialize(client, server, orientationKnown, at);
+    public Flow(IpEndpoint client, IpEndpoint server, bool orientationKnown, long at, EventSlabs? slabs = null)
+    {
+        if (slabs is null)
+        {
+            _events = new ConnectionEvent[8];
+            _eventsCapacity = _events.Length;
+        }
+        else
+        {
+            _slabs = slabs;
+            _events = slabs.Take(EventSlabs.SmallSegment, out _eventsStart);
+            _eventsCapacity = EventSlabs.SmallSegment;
+        }
+        Reinitialize(client, server, orientationKnown, at);
+    }
 
     /// <summary>Makes a finished flow new again, keeping its event buffer: the engine recycles flows so that they do not pile up in the GC's old generation.</summary>
     public void Reinitialize(IpEndpoint client, IpEndpoint server, bool orientationKnown, long at)
@@ -64,9 +83,9 @@ internal sealed class Flow
     }
 
     /// <summary>Picks client and server for the first packet of a flow: the SYN's sender is the client; without a SYN, the lower port is taken for the server's.</summary>
-    public static Flow Start(in TcpSegment segment, long at, Stack<Flow>? spare = null)
+    public static Flow Start(in TcpSegment segment, long at, Stack<Flow>? spare = null, EventSlabs? slabs = null)
     {
-        var flow = spare is not null && spare.TryPop(out var recycled) ? recycled : new Flow(segment.Source, segment.Destination, false, at);
+        var flow = spare is not null && spare.TryPop(out var recycled) ? recycled : new Flow(segment.Source, segment.Destination, false, at, slabs);
         if (segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack))
             flow.Reinitialize(segment.Source, segment.Destination, true, at);
         else if (segment.Has(TcpFlags.Syn | TcpFlags.Ack))
@@ -78,7 +97,7 @@ internal sealed class Flow
         return flow;
     }
 
-    public ReadOnlySpan<ConnectionEvent> Events => _events.AsSpan(0, _eventCount);
+    public ReadOnlySpan<ConnectionEvent> Events => _events.AsSpan(_eventsStart, _eventCount);
 
     public int EventsDropped => _eventsDropped;
     public uint ClientIsn => _clientIsn;
@@ -255,12 +274,34 @@ internal sealed class Flow
         {
             _eventsDropped++;
             if (decisive)
-                _events[_eventCount - 1] = new ConnectionEvent(kind, at, value);
+                _events[_eventsStart + _eventCount - 1] = new ConnectionEvent(kind, at, value);
             return;
         }
-        if (_eventCount == _events.Length)
-            Array.Resize(ref _events, Math.Min(_events.Length * 2, MaxEvents + DecisiveReserve));
-        _events[_eventCount++] = new ConnectionEvent(kind, at, value);
+        if (_eventCount == _eventsCapacity)
+            Grow();
+        _events[_eventsStart + _eventCount++] = new ConnectionEvent(kind, at, value);
+    }
+
+    /// <summary>Moves the events to a bigger place: a large slab segment, then an array of the flow's own (a segment cannot grow).</summary>
+    private void Grow()
+    {
+        if (_slabs is not null && _eventsCapacity == EventSlabs.SmallSegment)
+        {
+            var slab = _slabs.Take(EventSlabs.LargeSegment, out int start);
+            _events.AsSpan(_eventsStart, _eventCount).CopyTo(slab.AsSpan(start, EventSlabs.LargeSegment));
+            _slabs.GiveBack(_events, _eventsStart, EventSlabs.SmallSegment);
+            _events = slab;
+            _eventsStart = start;
+            _eventsCapacity = EventSlabs.LargeSegment;
+            return;
+        }
+        var bigger = new ConnectionEvent[Math.Min(_eventsCapacity * 2, MaxEvents + DecisiveReserve)];
+        _events.AsSpan(_eventsStart, _eventCount).CopyTo(bigger);
+        if (_slabs is not null && _eventsCapacity == EventSlabs.LargeSegment) // a flow of the engine's: the segment is a slab's
+            _slabs.GiveBack(_events, _eventsStart, EventSlabs.LargeSegment);
+        _events = bigger;
+        _eventsStart = 0;
+        _eventsCapacity = bigger.Length;
     }
 
     private const int DecisiveReserve = 8;
