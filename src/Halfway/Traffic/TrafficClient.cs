@@ -47,6 +47,7 @@ public sealed class TrafficClient
         using var deadlines = new StepDeadlines(_clock, runBound);
         var allFinished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int unfinished = _connections.Length;
+        Exception? unexpected = null;
         void Finish(ClientConnection connection)
         {
             connection.Finished = true;
@@ -95,6 +96,11 @@ public sealed class TrafficClient
                 }
                 await RunStepsAsync(connection, sockets[id]!, 1, deadlines, runBound);
             }
+            catch (Exception e)
+            {
+                // Not a result of the kernel's (those are step results): a defect, reported when the run ends.
+                Interlocked.CompareExchange(ref unexpected, e, null);
+            }
             finally
             {
                 Finish(connection);
@@ -115,6 +121,8 @@ public sealed class TrafficClient
                     StartConnect(i);
             }
             await allFinished.Task;
+            if (unexpected is not null)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(unexpected);
         }
         finally
         {
