@@ -104,9 +104,11 @@ static async Task<string> ToolClientRate(LabNetwork lab, LabClock clock, int cou
 // The tool's server in a child process started inside the lab host; it serves until its stdin closes.
 static async Task<ServerProcess> StartServerProcess(LabNetwork lab, int port)
 {
+    // This program again: `dotnet Halfway.Bench.dll` (the dll is the first argument) or its own apphost.
     var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
-    foreach (var argument in Environment.GetCommandLineArgs()[0].EndsWith(".dll") ? [Environment.GetCommandLineArgs()[0]] : Array.Empty<string>())
-        start.ArgumentList.Add(argument);
+    string self = Environment.GetCommandLineArgs()[0];
+    if (self.EndsWith(".dll", StringComparison.Ordinal))
+        start.ArgumentList.Add(self);
     start.ArgumentList.Add("storm-server");
     start.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
     var process = lab.Server.StartProcess(start);

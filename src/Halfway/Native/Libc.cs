@@ -69,6 +69,27 @@ internal static partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static unsafe partial int setsockopt(int fd, int level, int name, void* value, int length);
 
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int getsockopt(int fd, int level, int name, void* value, int* length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int connect(int fd, void* address, int length);
+
+    public static unsafe int SetSocketOption(int fd, int level, int name, int value) => setsockopt(fd, level, name, &value, sizeof(int));
+
+    public const int AF_INET = 2;
+    public const int SOCK_STREAM = 1;
+    public const int SOCK_NONBLOCK = 0x800;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const int EINPROGRESS = 115;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Linger
+    {
+        public int OnOff;
+        public int Seconds;
+    }
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint if_nametoindex(string name);
 

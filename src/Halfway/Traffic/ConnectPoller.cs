@@ -68,13 +68,13 @@ internal sealed unsafe class ConnectPoller : IDisposable
         fixed (byte* to = address)
         {
             do
-                result = Epoll.connect(fd, to, address.Length);
-            while (result != 0 && Libc.LastError == Epoll.EINTR);
+                result = Libc.connect(fd, to, address.Length);
+            while (result != 0 && Libc.LastError == Libc.EINTR);
         }
         if (result == 0)
             return new Outcome("ok", null, null);
         int errno = Libc.LastError;
-        if (errno != Epoll.EINPROGRESS)
+        if (errno != Libc.EINPROGRESS)
             return Failure(errno);
         beforeWatch(id);
         if (_failure is { } failure)
@@ -130,7 +130,7 @@ internal sealed unsafe class ConnectPoller : IDisposable
                 if (n < 0)
                 {
                     int errno = Libc.LastError;
-                    if (errno == Epoll.EINTR)
+                    if (errno == Libc.EINTR)
                         continue;
                     throw new IOException($"epoll_wait failed: {Libc.Describe(errno)}");
                 }
@@ -167,7 +167,7 @@ internal sealed unsafe class ConnectPoller : IDisposable
             return;
         int fd = _fds[id];
         int error = 0, length = sizeof(int);
-        if (Epoll.getsockopt(fd, Epoll.SOL_SOCKET, Epoll.SO_ERROR, &error, &length) != 0)
+        if (Libc.getsockopt(fd, SocketOptionNumbers.SOL_SOCKET, SocketOptionNumbers.SO_ERROR, &error, &length) != 0)
             error = Libc.LastError;
         Epoll.epoll_ctl(_epoll, Epoll.EPOLL_CTL_DEL, fd, null);
         _onDone(id, error == 0 ? new Outcome("ok", null, null) : Failure(error));

@@ -33,7 +33,7 @@ public readonly record struct TcpInfo(
     {
         byte* raw = stackalloc byte[TcpInfoLayout.Size];
         int length = TcpInfoLayout.Size;
-        if (Epoll.getsockopt(fd, TcpInfoLayout.Level, TcpInfoLayout.OptionName, raw, &length) != 0)
+        if (Libc.getsockopt(fd, TcpInfoLayout.Level, TcpInfoLayout.OptionName, raw, &length) != 0)
             return null;
         return Parse(new ReadOnlySpan<byte>(raw, length));
     }

@@ -184,7 +184,7 @@ public sealed class TrafficClient
 
     private unsafe int CreateSocket()
     {
-        int fd = Libc.socket(Epoll.AF_INET, Epoll.SOCK_STREAM | Epoll.SOCK_NONBLOCK | Epoll.SOCK_CLOEXEC, 0);
+        int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
         if (fd < 0)
             throw new HalfwayException($"cannot create client socket: {Libc.Describe(Libc.LastError)}");
         try
@@ -194,17 +194,17 @@ public sealed class TrafficClient
                 Set(fd, SocketOptionNumbers.IPPROTO_TCP, SocketOptionNumbers.TCP_USER_TIMEOUT, (int)userTimeout.TotalMilliseconds, "TCP_USER_TIMEOUT");
             if (options.KeepAlive)
             {
-                Set(fd, Epoll.SOL_SOCKET, Epoll.SO_KEEPALIVE, 1, "SO_KEEPALIVE");
-                Set(fd, SocketOptionNumbers.IPPROTO_TCP, Epoll.TCP_KEEPIDLE, (int)Math.Max(1, options.KeepAliveIdle!.Value.TotalSeconds), "TCP_KEEPIDLE");
-                Set(fd, SocketOptionNumbers.IPPROTO_TCP, Epoll.TCP_KEEPINTVL, (int)Math.Max(1, options.KeepAliveInterval!.Value.TotalSeconds), "TCP_KEEPINTVL");
-                Set(fd, SocketOptionNumbers.IPPROTO_TCP, Epoll.TCP_KEEPCNT, options.KeepAliveCount!.Value, "TCP_KEEPCNT");
+                Set(fd, SocketOptionNumbers.SOL_SOCKET, SocketOptionNumbers.SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+                Set(fd, SocketOptionNumbers.IPPROTO_TCP, SocketOptionNumbers.TCP_KEEPIDLE, (int)Math.Max(1, options.KeepAliveIdle!.Value.TotalSeconds), "TCP_KEEPIDLE");
+                Set(fd, SocketOptionNumbers.IPPROTO_TCP, SocketOptionNumbers.TCP_KEEPINTVL, (int)Math.Max(1, options.KeepAliveInterval!.Value.TotalSeconds), "TCP_KEEPINTVL");
+                Set(fd, SocketOptionNumbers.IPPROTO_TCP, SocketOptionNumbers.TCP_KEEPCNT, options.KeepAliveCount!.Value, "TCP_KEEPCNT");
             }
             if (options.NoDelay is { } noDelay)
-                Set(fd, SocketOptionNumbers.IPPROTO_TCP, Epoll.TCP_NODELAY, noDelay ? 1 : 0, "TCP_NODELAY");
+                Set(fd, SocketOptionNumbers.IPPROTO_TCP, SocketOptionNumbers.TCP_NODELAY, noDelay ? 1 : 0, "TCP_NODELAY");
             if (options.LingerSeconds is { } linger)
             {
-                var value = new Epoll.Linger { OnOff = 1, Seconds = linger };
-                if (Libc.setsockopt(fd, Epoll.SOL_SOCKET, Epoll.SO_LINGER, &value, sizeof(Epoll.Linger)) != 0)
+                var value = new Libc.Linger { OnOff = 1, Seconds = linger };
+                if (Libc.setsockopt(fd, SocketOptionNumbers.SOL_SOCKET, SocketOptionNumbers.SO_LINGER, &value, sizeof(Libc.Linger)) != 0)
                     throw new HalfwayException($"cannot set SO_LINGER on a client socket: {Libc.Describe(Libc.LastError)}");
             }
             return fd;
@@ -217,7 +217,7 @@ public sealed class TrafficClient
 
         static void Set(int fd, int level, int name, int value, string what)
         {
-            if (Epoll.SetInt(fd, level, name, value) != 0)
+            if (Libc.SetSocketOption(fd, level, name, value) != 0)
                 throw new HalfwayException($"cannot set {what}={value} on a client socket: {Libc.Describe(Libc.LastError)}");
         }
     }
@@ -227,7 +227,7 @@ public sealed class TrafficClient
         if (server.AddressFamily != AddressFamily.InterNetwork)
             throw new HalfwayException($"the client connects over IPv4 only; {server} is not an IPv4 address");
         var address = new byte[16];
-        address[0] = Epoll.AF_INET; // sa_family, little-endian
+        address[0] = Libc.AF_INET; // sa_family, little-endian
         address[2] = (byte)(server.Port >> 8);
         address[3] = (byte)server.Port;
         server.Address.TryWriteBytes(address.AsSpan(4, 4), out _);
