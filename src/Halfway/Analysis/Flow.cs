@@ -26,6 +26,10 @@ internal sealed class Flow
     public int Duplicates;
     public bool Closed;
     public List<(long At, TimelineColumn Column, string Text)>? Notes; // lab calls and server states, kept verbatim
+    /// <summary>The 4-tuple's hash in the engine's <see cref="FlowTable"/>.</summary>
+    public uint TableHash;
+    /// <summary>The engine's count of flows started before this one: orders connections that started at the same microsecond.</summary>
+    public long Serial;
 
     // The events live in _events[_eventsStart..(_eventsStart + _eventsCapacity)]: a segment of an engine's shared slab
     // (see EventSlabs) until a connection needs more, then an array of the flow's own.

@@ -1,13 +1,17 @@
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
 using Halfway.Analysis;
-using Halfway.Wire;
 
 namespace Halfway.Capture;
 
-/// <summary>Feeds the frames of capture files to the analysis engine: link layer, IP/TCP parse, sanity checks, filter.</summary>
+/// <summary>
+/// Feeds the frames of capture files to the analysis engine: link layer, IP/TCP parse, sanity checks, filter. Big files
+/// are parsed on a thread of their own while the calling thread analyses (see <see cref="ParseAhead"/>).
+/// </summary>
 public static class CaptureAnalysis
 {
+    /// <summary>Files at least this big are parsed on a second thread: for small ones starting it costs more than it saves.</summary>
+    internal const long ParseAheadFileLength = 8 << 20;
+
     /// <param name="progress">Called now and then with (file, bytes read, file length or 0 when unknown).</param>
     public static CaptureReadSummary Feed(IReadOnlyList<string> files, AnalysisEngine engine, CaptureFilter? filter = null,
         Action<string, long, long>? progress = null, CancellationToken token = default)
@@ -19,8 +23,10 @@ public static class CaptureAnalysis
         foreach (var file in files)
         {
             using var reader = CaptureReader.Open(file);
-            long length = reader.Compressed ? 0 : new FileInfo(file).Length;
-            var result = Feed(reader, engine, filter, token, progress is null ? null : position => progress(file, position, length));
+            long onDisk = new FileInfo(file).Length;
+            long length = reader.Compressed ? 0 : onDisk;
+            var result = Feed(reader, engine, filter, token, progress is null ? null : position => progress(file, position, length),
+                parseAhead: onDisk >= ParseAheadFileLength);
             frames += result.Frames;
             tcp += result.TcpPackets;
             filtered += result.FilteredOut;
@@ -33,33 +39,89 @@ public static class CaptureAnalysis
         return new CaptureReadSummary(frames, tcp, filtered, notTcp, warnings, damaged, first, last);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <param name="parseAhead">Parse on a second thread while this one analyses; the result is the same either way.</param>
     public static CaptureReadSummary Feed(CaptureReader reader, AnalysisEngine engine, CaptureFilter? filter = null,
-        CancellationToken token = default, Action<long>? progress = null)
+        CancellationToken token = default, Action<long>? progress = null, bool parseAhead = false)
     {
-        long frames = 0, tcp = 0, filtered = 0, notTcp = 0, cutShort = 0, lengthLies = 0;
-        long? first = null, last = null;
-        while (reader.ReadNext())
+        var parser = new PacketParser(reader, filter);
+        int batches = 0;
+        if (parseAhead)
         {
-            frames++;
-            if ((frames & 0xffff) == 0)
+            using var ahead = new ParseAhead(parser, token);
+            while (ahead.Next() is { } batch)
             {
-                token.ThrowIfCancellationRequested();
-                progress?.Invoke(reader.Position);
+                engine.AddPackets(batch.Packets.AsSpan(0, batch.Count));
+                if ((++batches & 15) == 0)
+                    progress?.Invoke(batch.Position);
+                ahead.Return(batch);
             }
+        }
+        else
+        {
+            var batch = new PacketBatch(PacketBatch.SmallLength);
+            while (parser.Fill(batch, token))
+            {
+                engine.AddPackets(batch.Packets.AsSpan(0, batch.Count));
+                if ((++batches & 15) == 0)
+                    progress?.Invoke(batch.Position);
+            }
+        }
+        return parser.Summary();
+    }
+}
+
+/// <summary>A TCP segment parsed from a capture, waiting for the engine, with its 4-tuple's hash (<see cref="FlowTable.HashOf"/>).</summary>
+/// <remarks>
+/// Fields, not a record: the parser writes the segment straight into its place in the batch. Parsed into a local first
+/// and then copied, the copy read the segment's freshly written fields with wider loads than they were stored with, and
+/// waited for those stores every time (a store-forwarding stall: most of the parsing thread's time).
+/// </remarks>
+internal struct ParsedPacket
+{
+    public long At;
+    public Wire.TcpSegment Segment;
+    public uint Hash;
+}
+
+/// <summary>Parsed packets handed to the engine together.</summary>
+internal sealed class PacketBatch(int length)
+{
+    public const int SmallLength = 256;
+    public readonly ParsedPacket[] Packets = new ParsedPacket[length];
+    public int Count;
+    /// <summary>The reader's position after the batch's last frame.</summary>
+    public long Position;
+}
+
+/// <summary>Turns a reader's frames into parsed TCP segments, keeping the counts and warnings of what it skipped.</summary>
+internal sealed class PacketParser(CaptureReader reader, CaptureFilter? filter)
+{
+    private long _frames, _tcp, _filtered, _notTcp, _cutShort, _lengthLies;
+    private long? _first, _last;
+
+    /// <summary>Fills the batch with the next packets; false when the reader has no more (the batch is then empty).</summary>
+    public bool Fill(PacketBatch batch, CancellationToken token)
+    {
+        var packets = batch.Packets;
+        int count = 0;
+        while (count < packets.Length && reader.ReadNext())
+        {
+            if ((++_frames & 0xffff) == 0)
+                token.ThrowIfCancellationRequested();
             var frame = reader.Frame;
             int offset = LinkLayer.IpOffset(reader.LinkType, frame);
             if (offset < 0)
             {
-                notTcp++;
+                _notTcp++;
                 continue;
             }
             var ip = frame[offset..];
-            if (!TcpSegment.TryParseIp(ip, out var segment))
+            ref var packet = ref packets[count];
+            if (!Wire.TcpSegment.TryParseIp(ip, out packet.Segment))
             {
-                if (IsTcpCutShort(ip) && cutShort++ == 0)
+                if (IsTcpCutShort(ip) && _cutShort++ == 0)
                     reader.Warn(reader.FrameOffset, "packet cut short: its TCP header is incomplete (such packets are skipped)");
-                notTcp++;
+                _notTcp++;
                 continue;
             }
             int onWire = reader.OriginalLength - offset;
@@ -67,32 +129,42 @@ public static class CaptureAnalysis
             if (claimed > onWire && onWire > 0)
             {
                 // The IP header claims more than the frame carried on the wire: trust the frame for the payload length.
-                if (lengthLies++ == 0)
+                if (_lengthLies++ == 0)
                     reader.Warn(reader.FrameOffset, $"IP length {claimed} exceeds the {onWire} bytes the frame carried: payload length taken from the frame");
-                segment = segment with { PayloadLength = Math.Max(0, segment.PayloadLength - (claimed - onWire)) };
+                packet.Segment = packet.Segment with { PayloadLength = Math.Max(0, packet.Segment.PayloadLength - (claimed - onWire)) };
             }
-            if (filter is not null && !filter.Matches(segment))
+            if (filter is not null && !filter.Matches(packet.Segment))
             {
-                filtered++;
+                _filtered++;
                 continue;
             }
             long at = reader.TimestampNanoseconds / 1000;
-            first ??= at;
-            last = at;
-            tcp++;
-            engine.AddPacket(at, segment);
+            _first ??= at;
+            _last = at;
+            _tcp++;
+            packet.At = at;
+            packet.Hash = FlowTable.HashOf(packet.Segment.Source, packet.Segment.Destination);
+            count++;
         }
+        batch.Count = count;
+        batch.Position = reader.Position;
+        return count > 0;
+    }
+
+    /// <summary>What was read, once the reader is done.</summary>
+    public CaptureReadSummary Summary()
+    {
         var warnings = reader.Warnings.ToList();
         string where = reader.Compressed ? " (offset in the decompressed data)" : "";
-        if (cutShort > 1)
-            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{cutShort} packets in all had an incomplete TCP header{where}"));
-        if (lengthLies > 1)
-            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{lengthLies} packets in all claimed an IP length longer than their frame{where}"));
+        if (_cutShort > 1)
+            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{_cutShort} packets in all had an incomplete TCP header{where}"));
+        if (_lengthLies > 1)
+            warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{_lengthLies} packets in all claimed an IP length longer than their frame{where}"));
         if (reader.SuppressedWarnings > 0)
             warnings.Add(new CaptureWarning(reader.Name, reader.Position, $"{reader.SuppressedWarnings} more warnings not shown{where}"));
-        if (frames == 0 && reader.UnsupportedOnly is { } linkType)
+        if (_frames == 0 && reader.UnsupportedOnly is { } linkType)
             throw new HalfwayException($"{reader.Name}: unsupported link type {linkType} ({LinkLayer.Name(linkType)}); supported: Ethernet (with VLAN tags), Linux cooked SLL and SLL2, raw IP, BSD loopback");
-        return new CaptureReadSummary(frames, tcp, filtered, notTcp, warnings, reader.Damaged, first, last);
+        return new CaptureReadSummary(_frames, _tcp, _filtered, _notTcp, warnings, reader.Damaged, _first, _last);
     }
 
     private static bool IsTcpCutShort(ReadOnlySpan<byte> ip)

@@ -25,8 +25,6 @@ public sealed class CaptureReader : IDisposable
     private int _end;
     private long _bufferFileOffset; // file offset of _buffer[0]
     private bool _endOfStream;
-    private ReadAhead? _readAhead;
-    private bool _bufferIsChunk; // _buffer is one of _readAhead's chunks: given back when the reading moves past it
     private bool _stopped;
     private int _suppressedWarnings;
 
@@ -45,12 +43,7 @@ public sealed class CaptureReader : IDisposable
 
     private readonly record struct InterfaceDescription(uint LinkType, int SnapLength, long NanosecondsPerTickNumerator, int TickShift, long TickDivisor, long OffsetSeconds, bool Supported);
 
-    public CaptureReader(Stream stream, string name) : this(stream, name, readAheadChunk: 0)
-    {
-    }
-
-    /// <param name="readAheadChunk">Above 0: the rest of an uncompressed file is read on a thread of its own in chunks of this size (see <see cref="ReadAhead"/>).</param>
-    internal CaptureReader(Stream stream, string name, int readAheadChunk)
+    public CaptureReader(Stream stream, string name)
     {
         Name = name;
         _stream = stream;
@@ -62,13 +55,7 @@ public sealed class CaptureReader : IDisposable
         {
             throw new HalfwayException($"{name}: cannot read the start of the file: {e.Message}", 2, e);
         }
-        // Not for gzip input: how much a damaged gzip stream yields before its error depends on the sizes it is asked for.
-        if (readAheadChunk > 0 && !Compressed && !_endOfStream)
-            _readAhead = new ReadAhead(_stream, readAheadChunk);
     }
-
-    /// <summary>Files at least this big are read ahead on a second thread: for small ones starting it costs more than it saves.</summary>
-    private const long ReadAheadFileLength = 8 << 20;
 
     private (Stream Stream, bool Compressed) ReadStart(Stream stream)
     {
@@ -105,7 +92,7 @@ public sealed class CaptureReader : IDisposable
         }
         try
         {
-            return new CaptureReader(file, path, file.CanSeek && file.Length >= ReadAheadFileLength ? 1 << 19 : 0);
+            return new CaptureReader(file, path);
         }
         catch
         {
@@ -427,8 +414,6 @@ public sealed class CaptureReader : IDisposable
     {
         if (_end - _start >= count)
             return true;
-        if (_readAhead is not null)
-            return EnsureReadAhead(count);
         if (count > _buffer.Length)
         {
             var bigger = new byte[Math.Max(count, _buffer.Length * 2)];
@@ -455,57 +440,6 @@ public sealed class CaptureReader : IDisposable
         return _end - _start >= count;
     }
 
-    /// <summary><see cref="Ensure"/> from the read-ahead's chunks: the current frame's bytes are no longer needed here.</summary>
-    private bool EnsureReadAhead(int count)
-    {
-        while (_end - _start < count && !_endOfStream)
-        {
-            var chunk = _readAhead!.Next();
-            if (chunk.Length == 0)
-            {
-                _endOfStream = true;
-                break;
-            }
-            long position = Position;
-            int tail = _end - _start;
-            var previous = _buffer;
-            bool previousIsChunk = _bufferIsChunk;
-            if (!_bufferIsChunk && _buffer.Length - _end >= chunk.Length && tail > ReadAhead.Headroom)
-            {
-                // A long record being joined: append to it.
-                Buffer.BlockCopy(chunk.Buffer!, ReadAhead.Headroom, _buffer, _end, chunk.Length);
-                _end += chunk.Length;
-                _readAhead.Return(chunk.Buffer!);
-                continue;
-            }
-            if (tail <= ReadAhead.Headroom)
-            {
-                // The usual case: the unread end of the previous buffer goes into the chunk's headroom.
-                Buffer.BlockCopy(_buffer, _start, chunk.Buffer!, ReadAhead.Headroom - tail, tail);
-                _buffer = chunk.Buffer!;
-                _bufferIsChunk = true;
-                _start = ReadAhead.Headroom - tail;
-                _end = ReadAhead.Headroom + chunk.Length;
-            }
-            else
-            {
-                // A record longer than the headroom crosses into this chunk: join them in an array of the reader's own.
-                var joined = new byte[Math.Max(count, tail + chunk.Length)];
-                Buffer.BlockCopy(_buffer, _start, joined, 0, tail);
-                Buffer.BlockCopy(chunk.Buffer!, ReadAhead.Headroom, joined, tail, chunk.Length);
-                _readAhead.Return(chunk.Buffer!);
-                _buffer = joined;
-                _bufferIsChunk = false;
-                _start = 0;
-                _end = tail + chunk.Length;
-            }
-            _bufferFileOffset = position - _start;
-            if (previousIsChunk)
-                _readAhead.Return(previous);
-        }
-        return _end - _start >= count;
-    }
-
     private static uint ReadU32(ReadOnlySpan<byte> span, bool bigEndian) =>
         bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(span) : BinaryPrimitives.ReadUInt32LittleEndian(span);
 
@@ -515,13 +449,8 @@ public sealed class CaptureReader : IDisposable
     private static ulong ReadU64(ReadOnlySpan<byte> span, bool bigEndian) =>
         bigEndian ? BinaryPrimitives.ReadUInt64BigEndian(span) : BinaryPrimitives.ReadUInt64LittleEndian(span);
 
-    /// <summary>True when a second thread reads the file ahead (big uncompressed files).</summary>
-    internal bool ReadsAhead => _readAhead is not null;
-
     public void Dispose()
     {
-        _readAhead?.Dispose();
-        _readAhead = null;
         _stream.Dispose();
     }
 }

@@ -114,6 +114,41 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public void A_closed_connections_stragglers_are_ignored_for_ten_seconds_then_start_an_unknown_connection()
+    {
+        var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.01).Data(0.011, 10).ServerAck(0.012)
+            .ClientFin(0.02).ServerFin(0.021).Ack(0.03);
+        var fin = c.Packets[5].Ip; // the client's FIN
+        var packets = c.Packets.ToList();
+        // Re-sent FINs: after the flow was finished (closed 2 s, swept), within the tombstone's 10 s, then after it.
+        packets.Add((Conversation.Epoch + 4_000_000, fin));
+        packets.Add((Conversation.Epoch + 9_000_000, fin));
+        packets.Add((Conversation.Epoch + 25_000_000, fin));
+        var reports = new List<ConnectionReport>();
+        var engine = new AnalysisEngine(new AnalysisContext(), reports.Add);
+        foreach (var (at, ip) in packets)
+        {
+            Assert.True(Halfway.Wire.TcpSegment.TryParseIp(ip, out var segment));
+            engine.AddPacket(at, segment);
+        }
+        engine.Finish();
+        Assert.Equal(2, engine.StragglersIgnored);
+        Assert.Equal([Fate.Accepted, Fate.Unknown], reports.Select(r => r.Fate));
+    }
+
+    [Fact]
+    public void Connections_finished_together_are_reported_in_the_order_they_started()
+    {
+        var packets = new List<(long Microseconds, byte[] Ip)>();
+        for (int i = 0; i < 50; i++)
+            packets.AddRange(new Conversation($"10.0.1.{i + 2}:{40000 + (i * 7919) % 20000}", "10.0.0.1:8080")
+                .Syn(i * 0.01).SynAck(i * 0.01 + 0.0001).Refuse(i * 0.01 + 0.0002).Packets.Skip(1));
+        var reports = Conversation.Analyze(packets);
+        Assert.Equal(50, reports.Count);
+        Assert.Equal(reports.OrderBy(r => r.FirstSeenAtMicroseconds).Select(r => r.Client), reports.Select(r => r.Client));
+    }
+
+    [Fact]
     public void Idle_flows_are_finished_while_streaming_so_memory_follows_open_flows()
     {
         var reports = new List<ConnectionReport>();
