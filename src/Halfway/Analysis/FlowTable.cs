@@ -20,6 +20,12 @@ internal sealed class FlowTable
     {
         public Flow? Flow;
         public uint Hash;
+        /// <summary>
+        /// The flow's last packet's time (µs) shifted right by 20 bits (units of ~1 s, rounded down), wrapping at 32 bits:
+        /// lets a sweep pass over busy flows without touching them. Compared as a difference, so it holds for captures up
+        /// to 71 years long.
+        /// </summary>
+        public int LastUnit;
     }
 
     private const int InitialCapacity = 1024;
@@ -119,15 +125,33 @@ internal sealed class FlowTable
             Count++;
         s.Flow = flow;
         s.Hash = hash;
+        s.LastUnit = (int)(flow.LastAt >> 20);
         flow.TableHash = hash;
     }
 
-    /// <summary>Every flow with the slot that holds it, in slot order: the slots can be given to <see cref="RemoveAt"/>.</summary>
-    public void CollectFlows(List<(Flow Flow, int Slot)> into)
+    /// <summary>Records a packet's time (µs) on the flow in <paramref name="slot"/>, which the packet's lookup has just read: no extra cache miss.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Touch(int slot, long at) => _slots[slot].LastUnit = (int)(at >> 20);
+
+    /// <summary>
+    /// Every flow with the slot that holds it, in slot order: the slots can be given to <see cref="RemoveAt"/>. With
+    /// <paramref name="quietSince"/>, only flows whose last packet may be older than that (µs): the others are passed
+    /// over on their slot alone, without a cache miss on the flow.
+    /// </summary>
+    public void CollectFlows(List<(Flow Flow, int Slot)> into, long quietSince = long.MaxValue)
     {
         var slots = _slots;
+        if (quietSince == long.MaxValue)
+        {
+            for (int i = 0; i < slots.Length; i++)
+                if (slots[i].Flow is { } flow)
+                    into.Add((flow, i));
+            return;
+        }
+        // A flow's last packet came at or after LastUnit << 20: when that is after quietSince, so is the packet.
+        int busyFrom = (int)((quietSince >> 20) + 1);
         for (int i = 0; i < slots.Length; i++)
-            if (slots[i].Flow is { } flow)
+            if (slots[i].Flow is { } flow && slots[i].LastUnit - busyFrom < 0)
                 into.Add((flow, i));
     }
 

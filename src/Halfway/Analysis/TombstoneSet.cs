@@ -68,7 +68,9 @@ internal sealed class TombstoneSet
     /// <summary>Adds (or renews) the tombstone of a connection that closed at <paramref name="closedAt"/>.</summary>
     public void Add(in IpEndpoint a, in IpEndpoint b, long closedAt)
     {
-        if (Count >= (_entries.Length >> 1))
+        // Up to three quarters full: lookups are rare (packets with no flow and no SYN), and the table is a fresh
+        // allocation every time it doubles.
+        if (Count >= _entries.Length - (_entries.Length >> 2))
             Grow();
         ulong fingerprint = FingerprintOf(a, b);
         int i = (int)fingerprint & _mask;

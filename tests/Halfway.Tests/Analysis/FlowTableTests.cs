@@ -61,6 +61,38 @@ public sealed class FlowTableTests
     }
 
     [Fact]
+    public void A_sweep_passes_over_busy_flows_but_never_a_quiet_one()
+    {
+        var random = new Random(11);
+        var table = new FlowTable();
+        var lastAt = new Dictionary<Flow, long>();
+        for (int i = 0; i < 3000; i++)
+        {
+            var client = Endpoint(i);
+            uint hash = FlowTable.HashOf(client, Server);
+            long at = random.NextInt64(-5_000_000, 20_000_000); // around a second boundary and before 1970 too
+            var flow = new Flow(client, Server, true, at);
+            Assert.Null(table.Find(client, Server, hash, out int slot));
+            table.Put(slot, flow, hash);
+            table.Touch(slot, at);
+            lastAt[flow] = at;
+        }
+        foreach (long quietSince in new long[] { -1_048_577, -1, 0, 1_048_575, 1_048_576, 7_500_000, 19_999_999 })
+        {
+            var open = new List<(Flow Flow, int Slot)>();
+            table.CollectFlows(open, quietSince);
+            var collected = open.Select(o => o.Flow).ToHashSet();
+            foreach (var (flow, at) in lastAt)
+            {
+                if (at <= quietSince)
+                    Assert.Contains(flow, collected);
+                else if (at >= quietSince + (1 << 20))
+                    Assert.DoesNotContain(flow, collected); // a whole unit (~1 s) later: passed over on its slot
+            }
+        }
+    }
+
+    [Fact]
     public void Tombstones_are_found_in_either_direction_until_they_expire()
     {
         var set = new TombstoneSet();
