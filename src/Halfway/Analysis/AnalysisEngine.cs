@@ -171,18 +171,18 @@ public sealed class AnalysisEngine
                 }
             }
             flow = StartFlow(segment, atMicroseconds);
-            _flows.Put(slot, flow, hash);
+            _flows.Put(slot, flow, hash, DueAt(flow));
         }
         else if (flow.IsNewConnection(segment) || (flow.Closed && segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Ack)))
         {
             // Port reuse: the same 4-tuple with a new ISN is a new connection; the old one ended when it came.
             var old = flow;
             flow = StartFlow(segment, atMicroseconds);
-            _flows.Put(slot, flow, hash);
+            _flows.Put(slot, flow, hash, DueAt(flow));
             Report(old, atMicroseconds);
         }
         flow.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds);
-        _flows.Touch(slot, flow.LastAt);
+        _flows.SetDue(slot, DueAt(flow));
         if (droppedByLink)
             flow.AddNote(atMicroseconds, segment.Source == flow.Client ? TimelineColumn.WireToServer : TimelineColumn.WireToClient,
                 $"{TcpFlagsText.Short(segment.Flags)} above dropped by the link");
@@ -239,7 +239,7 @@ public sealed class AnalysisEngine
         if (flow is null)
         {
             flow = new Flow(client, server, true, at) { Serial = _flowsStarted++ };
-            _flows.Put(slot, flow, hash);
+            _flows.Put(slot, flow, hash, DueAt(flow));
         }
         return flow;
     }
@@ -255,6 +255,20 @@ public sealed class AnalysisEngine
             _nextSweepAt = at + SweepIntervalMicroseconds;
             Sweep(at);
         }
+    }
+
+    /// <summary>
+    /// When the flow is finished if no packet comes: closed and quiet for <see cref="ClosedLingerMicroseconds"/>, never
+    /// connected and quiet for <see cref="UnconnectedIdleMicroseconds"/>, or idle past the context's timeout.
+    /// </summary>
+    private long DueAt(Flow flow)
+    {
+        long idle = _context.IdleTimeoutMicroseconds;
+        if (flow.Closed)
+            idle = Math.Min(idle, ClosedLingerMicroseconds);
+        if (!flow.Connected)
+            idle = Math.Min(idle, UnconnectedIdleMicroseconds);
+        return flow.LastAt > long.MaxValue - idle ? long.MaxValue : flow.LastAt + idle;
     }
 
     private Flow StartFlow(in TcpSegment segment, long at)
@@ -301,17 +315,10 @@ public sealed class AnalysisEngine
     {
         var open = _open;
         var finishing = _finishing;
-        long unconnectedIdle = Math.Min(UnconnectedIdleMicroseconds, _context.IdleTimeoutMicroseconds);
-        // A flow with a packet in the last ClosedLinger (the shortest of the idle times) cannot finish now.
-        long shortestIdle = Math.Min(ClosedLingerMicroseconds, Math.Min(unconnectedIdle, _context.IdleTimeoutMicroseconds));
-        _flows.CollectFlows(open, quietSince: now - shortestIdle);
+        _flows.CollectFlows(open, dueBy: now);
         foreach (var (flow, slot) in open)
-        {
-            long idle = now - flow.LastAt;
-            if (idle >= _context.IdleTimeoutMicroseconds || (flow.Closed && idle >= ClosedLingerMicroseconds)
-                || (!flow.Connected && idle >= unconnectedIdle))
+            if (now >= DueAt(flow))
                 finishing.Add(new Finishing(flow.FirstAt, flow.Serial, flow, slot));
-        }
         open.Clear();
         // Removed in descending slot order (see FlowTable.RemoveAt), reported in the order the connections started.
         for (int k = finishing.Count - 1; k >= 0; k--)

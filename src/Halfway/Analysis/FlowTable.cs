@@ -21,11 +21,12 @@ internal sealed class FlowTable
         public Flow? Flow;
         public uint Hash;
         /// <summary>
-        /// The flow's last packet's time (µs) shifted right by 20 bits (units of ~1 s, rounded down), wrapping at 32 bits:
-        /// lets a sweep pass over busy flows without touching them. Compared as a difference, so it holds for captures up
-        /// to 71 years long.
+        /// The earliest time (µs) the flow could be finished, as the engine last worked it out (its last packet plus the
+        /// idle time its state allows), shifted right by 20 bits (units of ~1 s, rounded down) and wrapping at 32 bits:
+        /// lets a sweep pass over flows that cannot finish yet without touching them. Compared as a difference, so it
+        /// holds for captures up to 71 years long.
         /// </summary>
-        public int LastUnit;
+        public int DueUnit;
     }
 
     private const int InitialCapacity = 1024;
@@ -118,40 +119,41 @@ internal sealed class FlowTable
     }
 
     /// <summary>Puts a flow in the slot <see cref="Find"/> gave for its 4-tuple: empty, or the flow it replaces.</summary>
-    public void Put(int slot, Flow flow, uint hash)
+    /// <param name="due">The earliest time (µs) the flow could be finished (see <see cref="SetDue"/>).</param>
+    public void Put(int slot, Flow flow, uint hash, long due)
     {
         ref var s = ref _slots[slot];
         if (s.Flow is null)
             Count++;
         s.Flow = flow;
         s.Hash = hash;
-        s.LastUnit = (int)(flow.LastAt >> 20);
+        s.DueUnit = (int)(due >> 20);
         flow.TableHash = hash;
     }
 
-    /// <summary>Records a packet's time (µs) on the flow in <paramref name="slot"/>, which the packet's lookup has just read: no extra cache miss.</summary>
+    /// <summary>Records on the flow in <paramref name="slot"/> (which the packet's lookup has just read: no extra cache miss) the earliest time (µs) it could finish.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Touch(int slot, long at) => _slots[slot].LastUnit = (int)(at >> 20);
+    public void SetDue(int slot, long due) => _slots[slot].DueUnit = (int)(due >> 20);
 
     /// <summary>
     /// Every flow with the slot that holds it, in slot order: the slots can be given to <see cref="RemoveAt"/>. With
-    /// <paramref name="quietSince"/>, only flows whose last packet may be older than that (µs): the others are passed
-    /// over on their slot alone, without a cache miss on the flow.
+    /// <paramref name="dueBy"/> (µs), only flows that may be due by then (see <see cref="SetDue"/>): the others are
+    /// passed over on their slot alone, without a cache miss on the flow.
     /// </summary>
-    public void CollectFlows(List<(Flow Flow, int Slot)> into, long quietSince = long.MaxValue)
+    public void CollectFlows(List<(Flow Flow, int Slot)> into, long dueBy = long.MaxValue)
     {
         var slots = _slots;
-        if (quietSince == long.MaxValue)
+        if (dueBy == long.MaxValue)
         {
             for (int i = 0; i < slots.Length; i++)
                 if (slots[i].Flow is { } flow)
                     into.Add((flow, i));
             return;
         }
-        // A flow's last packet came at or after LastUnit << 20: when that is after quietSince, so is the packet.
-        int busyFrom = (int)((quietSince >> 20) + 1);
+        // A flow is due at or after DueUnit << 20: when that is after dueBy, it is not due yet.
+        int dueByUnit = (int)(dueBy >> 20);
         for (int i = 0; i < slots.Length; i++)
-            if (slots[i].Flow is { } flow && slots[i].LastUnit - busyFrom < 0)
+            if (slots[i].Flow is { } flow && slots[i].DueUnit - dueByUnit <= 0)
                 into.Add((flow, i));
     }
 

@@ -39,7 +39,7 @@ public sealed class FlowTableTests
                 if (found is null)
                 {
                     var flow = new Flow(client, Server, true, round);
-                    table.Put(slot, flow, HashOf(i));
+                    table.Put(slot, flow, HashOf(i), long.MaxValue);
                     model[i] = flow;
                 }
             }
@@ -61,32 +61,32 @@ public sealed class FlowTableTests
     }
 
     [Fact]
-    public void A_sweep_passes_over_busy_flows_but_never_a_quiet_one()
+    public void A_sweep_passes_over_flows_not_yet_due_but_never_a_due_one()
     {
         var random = new Random(11);
         var table = new FlowTable();
-        var lastAt = new Dictionary<Flow, long>();
+        var dueAt = new Dictionary<Flow, long>();
         for (int i = 0; i < 3000; i++)
         {
             var client = Endpoint(i);
             uint hash = FlowTable.HashOf(client, Server);
-            long at = random.NextInt64(-5_000_000, 20_000_000); // around a second boundary and before 1970 too
-            var flow = new Flow(client, Server, true, at);
+            long due = random.NextInt64(-5_000_000, 20_000_000); // around unit boundaries, and before 1970 too
+            var flow = new Flow(client, Server, true, 0);
             Assert.Null(table.Find(client, Server, hash, out int slot));
-            table.Put(slot, flow, hash);
-            table.Touch(slot, at);
-            lastAt[flow] = at;
+            table.Put(slot, flow, hash, long.MaxValue);
+            table.SetDue(slot, due);
+            dueAt[flow] = due;
         }
-        foreach (long quietSince in new long[] { -1_048_577, -1, 0, 1_048_575, 1_048_576, 7_500_000, 19_999_999 })
+        foreach (long dueBy in new long[] { -1_048_577, -1, 0, 1_048_575, 1_048_576, 7_500_000, 19_999_999 })
         {
             var open = new List<(Flow Flow, int Slot)>();
-            table.CollectFlows(open, quietSince);
+            table.CollectFlows(open, dueBy);
             var collected = open.Select(o => o.Flow).ToHashSet();
-            foreach (var (flow, at) in lastAt)
+            foreach (var (flow, due) in dueAt)
             {
-                if (at <= quietSince)
+                if (due <= dueBy)
                     Assert.Contains(flow, collected);
-                else if (at >= quietSince + (1 << 20))
+                else if (due >= dueBy + (1 << 20))
                     Assert.DoesNotContain(flow, collected); // a whole unit (~1 s) later: passed over on its slot
             }
         }
