@@ -6,7 +6,19 @@ namespace Halfway.Cli;
 
 public static class Program
 {
-    public static async Task<int> Main(string[] args)
+    /// <summary>
+    /// True in the process started from the command line; false when a test calls <see cref="Run"/> with the console
+    /// redirected to its own writers (output must then go through <see cref="Console.Out"/>).
+    /// </summary>
+    internal static bool OwnsStandardOutput { get; private set; }
+
+    public static Task<int> Main(string[] args)
+    {
+        OwnsStandardOutput = true;
+        return Run(args);
+    }
+
+    internal static async Task<int> Run(string[] args)
     {
         // A plain command named "halfway", not a RootCommand: that one takes its name from the executable, and the
         // launcher runs Halfway.Cli.dll, so help would say "Usage: Halfway.Cli".

@@ -261,6 +261,7 @@ public sealed class AnalysisEngine
     /// When the flow is finished if no packet comes: closed and quiet for <see cref="ClosedLingerMicroseconds"/>, never
     /// connected and quiet for <see cref="UnconnectedIdleMicroseconds"/>, or idle past the context's timeout.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private long DueAt(Flow flow)
     {
         long idle = _context.IdleTimeoutMicroseconds;

@@ -8,6 +8,8 @@ public static class ExplainJsonWriter
 {
     public const int SchemaVersion = 1;
 
+    private const int FlushAtBytes = 64 * 1024;
+
     public static void Write(Stream stream, ExplainReport report, AnalysisContext context)
     {
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
@@ -49,7 +51,13 @@ public static class ExplainJsonWriter
 
         json.WriteStartArray("connections");
         foreach (var c in report.Kept)
+        {
             WriteConnection(json, c);
+            // The writer holds everything until flushed: tens of thousands of connections made a buffer of tens of MB
+            // (grown by doubling, fresh memory) written out in one piece at the end.
+            if (json.BytesPending >= FlushAtBytes)
+                json.Flush();
+        }
         json.WriteEndArray();
         json.WriteNumber("connections_not_listed", report.NotKept);
 

@@ -102,7 +102,7 @@ public sealed class RealCaptureTests
         Console.SetError(error);
         try
         {
-            int code = Halfway.Cli.Program.Main(args).GetAwaiter().GetResult();
+            int code = Halfway.Cli.Program.Run(args).GetAwaiter().GetResult(); // in-process: output through Console.Out
             return (code, output.ToString(), error.ToString());
         }
         finally
