@@ -9,7 +9,7 @@ namespace Halfway.Analysis;
 /// </summary>
 /// <remarks>
 /// It replaced a Dictionary keyed by a normalised 4-tuple. On a busy capture that cost three cache misses per lookup
-/// (bucket, 56-byte entry, then the flow); here a slot is 16 bytes (the flow and its hash) and the key is compared on the
+/// (bucket, 56-byte entry, then the flow); here a slot is 16 bytes (the flow, its hash, when it is due) and the key is compared on the
 /// flow itself, which the packet touches next anyway, in either direction, so no normalised key is built. Linear probing
 /// with backward-shift deletion keeps probe chains short without deleted markers. Finished connections' tombstones live
 /// apart (<see cref="TombstoneSet"/>), so the table stays as small as the open flows.
