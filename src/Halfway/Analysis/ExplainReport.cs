@@ -12,6 +12,7 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
 {
     private readonly Dictionary<IpEndpoint, ListenerSummary> _listeners = new();
     private readonly List<ConnectionReport> _kept = [];
+    private List<ConnectionReport>? _keptInStartOrder;
     private readonly List<long> _serverGaps = []; // SYN -> SYN-ACK
     private readonly List<long> _clientGaps = []; // SYN-ACK -> client's ACK
     private const int MaxGapSamples = 20_000;
@@ -19,7 +20,8 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
     public long Connections { get; private set; }
     public long HalfEstablished { get; private set; }
     public long NotKept { get; private set; }
-    public IReadOnlyList<ConnectionReport> Kept => _kept;
+    /// <summary>The connections kept for details, in the order they started (the engine finishes them in another order: a refused one long before an accepted one that started earlier).</summary>
+    public IReadOnlyList<ConnectionReport> Kept => _keptInStartOrder ??= [.. _kept.OrderBy(c => c.FirstSeenAtMicroseconds)];
     public IEnumerable<ListenerSummary> Listeners => _listeners.Values.OrderByDescending(l => l.HalfEstablished).ThenByDescending(l => l.Connections);
     public CaptureReadSummary? Read { get; set; }
     public IReadOnlyList<string> Files { get; set; } = [];
@@ -54,7 +56,10 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
         if (keepAll || report.Fate != Fate.Accepted || report.HalfEstablished)
         {
             if (_kept.Count < maxKept)
+            {
                 _kept.Add(report);
+                _keptInStartOrder = null;
+            }
             else
                 NotKept++;
         }

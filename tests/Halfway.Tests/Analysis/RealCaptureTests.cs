@@ -84,6 +84,18 @@ public sealed class RealCaptureTests
     }
 
     [Fact]
+    public void Connections_are_listed_in_the_order_they_started()
+    {
+        // The refused connection started after the accepted-late one but finished seconds before it.
+        var (code, output, _) = RunCli("explain", "--json", "--all", ExamplePath);
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(output);
+        var starts = json.RootElement.GetProperty("connections").EnumerateArray().Select(c => c.GetProperty("first_seen").GetDouble()).ToList();
+        Assert.Equal(8, starts.Count);
+        Assert.Equal(starts.Order(), starts);
+    }
+
+    [Fact]
     public void Filter_keeps_one_listener()
     {
         var (code, output, _) = RunCli("explain", "--json", "--filter", "8081", ExamplePath);
