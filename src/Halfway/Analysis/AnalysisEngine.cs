@@ -109,16 +109,16 @@ public sealed class AnalysisEngine
         AddPacket(atMicroseconds, segment, FlowTable.HashOf(segment.Source, segment.Destination), deliveredAtMicroseconds, droppedByLink);
 
     /// <summary>
-    /// Parsed packets of a capture, in order. Each packet's slot in the flow table, then its flow, is fetched into the cache
+    /// A batch of segments, in order. Each packet's slot in the flow table, then its flow, is fetched into the cache
     /// a few packets ahead (see <see cref="FlowTable.PrefetchSlot"/>): looked up one after the other, every packet waited
     /// for both; fetched ahead, those waits overlap with the work on the packets before it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal unsafe void AddPackets(ReadOnlySpan<Capture.ParsedPacket> packets)
+    internal unsafe void AddPackets(ReadOnlySpan<TimedSegment> packets)
     {
         // The batch itself was just written by the parsing thread, on the other core: its lines are fetched ahead too.
         const int recordsAhead = 16, slotsAhead = 8, flowsAhead = 4;
-        fixed (Capture.ParsedPacket* first = packets)
+        fixed (TimedSegment* first = packets)
         {
             int n = packets.Length;
             for (int i = 0; i < Math.Min(recordsAhead, n); i++)
@@ -142,12 +142,12 @@ public sealed class AnalysisEngine
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void PrefetchRecord(Capture.ParsedPacket* record)
+    private static unsafe void PrefetchRecord(TimedSegment* record)
     {
         if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
         {
             System.Runtime.Intrinsics.X86.Sse.Prefetch0(record);
-            System.Runtime.Intrinsics.X86.Sse.Prefetch0((byte*)record + sizeof(Capture.ParsedPacket) - 1);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0((byte*)record + sizeof(TimedSegment) - 1);
         }
     }
 

@@ -70,24 +70,11 @@ public static class CaptureAnalysis
     }
 }
 
-/// <summary>A TCP segment parsed from a capture, waiting for the engine, with its 4-tuple's hash (<see cref="FlowTable.HashOf"/>).</summary>
-/// <remarks>
-/// Fields, not a record: the parser writes the segment straight into its place in the batch. Parsed into a local first
-/// and then copied, the copy read the segment's freshly written fields with wider loads than they were stored with, and
-/// waited for those stores every time (a store-forwarding stall: most of the parsing thread's time).
-/// </remarks>
-internal struct ParsedPacket
-{
-    public long At;
-    public Wire.TcpSegment Segment;
-    public uint Hash;
-}
-
 /// <summary>Parsed packets handed to the engine together.</summary>
 internal sealed class PacketBatch(int length)
 {
     public const int SmallLength = 256;
-    public readonly ParsedPacket[] Packets = new ParsedPacket[length];
+    public readonly TimedSegment[] Packets = new TimedSegment[length];
     public int Count;
     /// <summary>The reader's position after the batch's last frame.</summary>
     public long Position;
