@@ -196,9 +196,7 @@ internal sealed class FlowTable
             if (next.Flow is null)
                 break;
             int home = (int)next.Hash & _mask;
-            // The entry at j stays unless the hole at i lies cyclically between its home and j.
-            bool reachable = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-            if (reachable)
+            if (LinearProbing.StillFound(i, j, home))
                 continue;
             slots[i] = next;
             i = j;

@@ -117,8 +117,7 @@ internal sealed class TombstoneSet
             if (entries[j].Fingerprint == 0)
                 break;
             int home = (int)entries[j].Fingerprint & _mask;
-            bool reachable = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-            if (reachable)
+            if (LinearProbing.StillFound(i, j, home))
                 continue;
             entries[i] = entries[j];
             i = j;
