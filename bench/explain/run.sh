@@ -94,12 +94,13 @@ The machine's 2 cores are shared with other work: wall times vary between runs; 
 Where the time goes: every run goes through \`./halfway\`, the launcher users run (a few ms of bash and \`find\`
 before the tool starts); its build here was \`$(cat "$root/.build/halfway/.published-for")\` (\`-native\`: Native AOT;
 otherwise ReadyToRun, which spends ~0.15 s more in .NET's start-up and JIT). \`halfway explain\` on the 65-packet
-example takes ${small_wall} s (best of 5): that is start-up. On a file this big, one thread reads and parses (the
-\`--filter 1\` row is that thread's work alone) while the other runs the engine, which is the longer of the two: one
-flow-table lookup per packet (slot and flow fetched ahead), finishing ~150,000 connections (evidence is built only
-for those not plainly accepted), and fresh memory's page faults. Halfway uses both cores where tcpdump uses one: when
-the other core is busy, halfway slows down more than tcpdump does. The 1-million-flow case is dominated by creating
-and promoting 1 million flow objects. The history of these figures is under "History of explain" below.
+example takes ${small_wall} s (best of 5): that is start-up. On a file this big, two threads each read and parse the
+whole file (the \`--filter 1\` row is reading and parsing alone) and each analyses half the flows: one flow-table
+lookup per packet (slot and flow fetched ahead), finishing ~75,000 connections each (evidence is built only for
+those not plainly accepted), and fresh memory's page faults; the calling thread also merges both halves' finished
+connections and builds the report. Halfway uses both cores where tcpdump uses one: when the other core is busy,
+halfway slows down more than tcpdump does. The 1-million-flow case is dominated by creating and promoting 1 million
+flow objects. The history of these figures is under "History of explain" below.
 
 explain: ratio=${ratio_tshark} (target 30)
 MD

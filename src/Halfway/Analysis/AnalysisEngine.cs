@@ -44,6 +44,17 @@ public sealed class AnalysisEngine
     private long _now = long.MinValue;
     private long _nextSweepAt = long.MinValue;
 
+    // Split into two shards (see SplitIntoShards): the twin holds the other share of the flows, the planner the one clock.
+    private AnalysisEngine? _twin;
+    private ShardPlanner? _planner;
+    private bool _isShard;
+    /// <summary>A shard's finished connections go here, in its order, to be merged with the other shard's.</summary>
+    private List<FinishedConnection> _finished = [];
+    /// <summary>A shard's position in the whole packet stream: the ordinal of the packet being analysed, or of the packet a sweep runs before.</summary>
+    private long _position;
+    private bool _positionIsReuse;
+    private long _packetsAnalysed, _connectionsFinished, _stragglersIgnored;
+
     public AnalysisEngine(AnalysisContext context, Action<ConnectionReport> onFinished) : this(context, new EverySink(onFinished))
     {
     }
@@ -61,11 +72,11 @@ public sealed class AnalysisEngine
         public void Count(in ConnectionSummary summary) { }
     }
 
-    public int OpenFlows => _flows.Count;
-    public long PacketsAnalysed { get; private set; }
-    public long ConnectionsFinished { get; private set; }
+    public int OpenFlows => _flows.Count + (_twin?._flows.Count ?? 0);
+    public long PacketsAnalysed => _packetsAnalysed + (_twin?._packetsAnalysed ?? 0);
+    public long ConnectionsFinished => _connectionsFinished + (_twin?._connectionsFinished ?? 0);
     /// <summary>Packets of connections already finished and closed (a re-sent FIN, a late ACK) that were not taken for new connections.</summary>
-    public long StragglersIgnored { get; private set; }
+    public long StragglersIgnored => _stragglersIgnored + (_twin?._stragglersIgnored ?? 0);
 
     /// <summary>Analyses a whole set of observations (a lab run): sorted by time, then every connection is returned.</summary>
     public static IReadOnlyList<ConnectionReport> Analyze(IEnumerable<Observation> observations, AnalysisContext context)
@@ -80,6 +91,7 @@ public sealed class AnalysisEngine
 
     public void Add(Observation observation)
     {
+        ThrowIfSplit();
         switch (observation)
         {
             case PacketObservation packet:
@@ -105,8 +117,114 @@ public sealed class AnalysisEngine
     /// The hot path for capture files: one TCP segment, no allocation unless it starts a flow. A segment the lab's link
     /// dropped still shows what its sender did, so it is analysed like any other; the timeline says it was dropped.
     /// </summary>
-    public void AddPacket(long atMicroseconds, in TcpSegment segment, long deliveredAtMicroseconds = 0, bool droppedByLink = false) =>
+    public void AddPacket(long atMicroseconds, in TcpSegment segment, long deliveredAtMicroseconds = 0, bool droppedByLink = false)
+    {
+        ThrowIfSplit();
         AddPacket(atMicroseconds, segment, FlowTable.HashOf(segment.Source, segment.Destination), deliveredAtMicroseconds, droppedByLink);
+    }
+
+    private void ThrowIfSplit()
+    {
+        if (_twin is not null)
+            throw new InvalidOperationException("this engine is split into shards: it takes packets only in planned batches");
+    }
+
+    /// <summary>True once <see cref="SplitIntoShards"/> has split the engine.</summary>
+    internal bool IsSplit => _twin is not null;
+
+    /// <summary>The other shard of a split engine, to be fed the same packets on a thread of its own.</summary>
+    internal AnalysisEngine Twin => _twin ?? throw new InvalidOperationException("the engine is not split");
+
+    /// <summary>
+    /// Splits the engine in two before its first packet, for two threads that each read the whole capture: a twin
+    /// engine analyses the flows whose hash falls in its share (<see cref="ShardPlanner.TwinShare"/>), this one the
+    /// others. Flows never meet, so each shard does for its flows what an unsplit engine would: both see every packet,
+    /// so they sweep at the same moments, and their finished connections are merged (<see cref="MergeFinished"/>) into
+    /// the order an unsplit engine hands them to the sink. False (and nothing changes) if the engine has seen anything.
+    /// </summary>
+    /// <remarks>
+    /// Why: on a busy capture analysing took twice as long as reading and parsing, and handing parsed packets from one
+    /// core to the other cost as much as parsing them again (80 bytes a packet, written on one core, read on the other).
+    /// The sink's <see cref="IConnectionSink.WantsReport"/> is then also called from the twin's thread.
+    /// </remarks>
+    internal bool SplitIntoShards()
+    {
+        if (_twin is not null)
+            return true;
+        if (_isShard || _packetsAnalysed > 0 || _connectionsFinished > 0 || _flows.Count > 0 || _now != long.MinValue)
+            return false;
+        _twin = new AnalysisEngine(_context, _sink) { _isShard = true, _planner = new ShardPlanner(twin: true) };
+        _planner = new ShardPlanner(twin: false);
+        _isShard = true;
+        return true;
+    }
+
+    /// <summary>
+    /// A shard's work on a batch of the capture's packets (every one of them, in order): the plan, then its own packets.
+    /// What it finished is added to <paramref name="finished"/>, in its order.
+    /// </summary>
+    internal void AddShardBatch(ReadOnlySpan<TimedSegment> packets, ShardPlan plan, List<FinishedConnection> finished)
+    {
+        _planner!.Plan(packets, plan, SweepIntervalMicroseconds);
+        AnalyseShard(packets, plan.Mine.AsSpan(0, plan.MineCount), plan, finished);
+    }
+
+    /// <summary>Packets a shard has counted (the ordinal of the next one).</summary>
+    internal long ShardOrdinal => _planner!.Ordinal;
+
+    /// <summary>
+    /// Hands the sink, in an unsplit engine's order, what both shards finished before the packet of ordinal
+    /// <paramref name="bound"/> (both having analysed that far), and removes it from the lists.
+    /// </summary>
+    internal void MergeFinished(List<FinishedConnection> own, List<FinishedConnection> twins, long bound) =>
+        FinishedConnection.Merge(own, twins, bound, _sink);
+
+    /// <summary>A shard's packets of a batch (<paramref name="mine"/>: their indices), with the plan's sweeps between them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private unsafe void AnalyseShard(ReadOnlySpan<TimedSegment> packets, ReadOnlySpan<int> mine, ShardPlan plan, List<FinishedConnection> finished)
+    {
+        _finished = finished;
+        var sweeps = plan.Sweeps;
+        long firstOrdinal = plan.FirstOrdinal;
+        int nextSweep = 0;
+        const int recordsAhead = 16, slotsAhead = 8, flowsAhead = 4;
+        fixed (TimedSegment* first = packets)
+        fixed (int* index = mine)
+        {
+            int n = mine.Length;
+            for (int i = 0; i < Math.Min(recordsAhead, n); i++)
+                PrefetchRecord(first + index[i]);
+            for (int i = 0; i < Math.Min(slotsAhead, n); i++)
+                _flows.PrefetchSlot(first[index[i]].Hash);
+            for (int i = 0; i < Math.Min(flowsAhead, n); i++)
+                _flows.PrefetchFlow(first[index[i]].Hash);
+            for (int i = 0; i < n; i++)
+            {
+                int k = index[i];
+                while (nextSweep < sweeps.Count && sweeps[nextSweep].Index <= k)
+                    SweepBefore(firstOrdinal + sweeps[nextSweep].Index, sweeps[nextSweep++].At);
+                if (i + recordsAhead < n)
+                    PrefetchRecord(first + index[i + recordsAhead]);
+                if (i + slotsAhead < n)
+                    _flows.PrefetchSlot(first[index[i + slotsAhead]].Hash);
+                if (i + flowsAhead < n)
+                    _flows.PrefetchFlow(first[index[i + flowsAhead]].Hash);
+                ref readonly var p = ref first[k];
+                _position = firstOrdinal + k;
+                AddPacket(p.At, p.Segment, p.Hash);
+            }
+        }
+        while (nextSweep < sweeps.Count)
+            SweepBefore(firstOrdinal + sweeps[nextSweep].Index, sweeps[nextSweep++].At);
+    }
+
+    private void SweepBefore(long ordinal, long at)
+    {
+        _position = ordinal;
+        if (at > _now)
+            _now = at;
+        Sweep(at);
+    }
 
     /// <summary>
     /// A batch of segments, in order. Each packet's slot in the flow table, then its flow, is fetched into the cache
@@ -116,6 +234,8 @@ public sealed class AnalysisEngine
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal unsafe void AddPackets(ReadOnlySpan<TimedSegment> packets)
     {
+        if (_isShard)
+            throw new InvalidOperationException("this engine is split into shards: it takes packets only in planned batches");
         // The batch itself was just written by the parsing thread, on the other core: its lines are fetched ahead too.
         const int recordsAhead = 16, slotsAhead = 8, flowsAhead = 4;
         fixed (TimedSegment* first = packets)
@@ -154,8 +274,9 @@ public sealed class AnalysisEngine
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void AddPacket(long atMicroseconds, in TcpSegment segment, uint hash, long deliveredAtMicroseconds = 0, bool droppedByLink = false)
     {
-        PacketsAnalysed++;
-        Advance(atMicroseconds);
+        _packetsAnalysed++;
+        if (!_isShard)
+            Advance(atMicroseconds); // a shard's sweeps come from its plan
         var flow = _flows.Find(segment.Source, segment.Destination, hash, out int slot);
         if (flow is null)
         {
@@ -166,7 +287,7 @@ public sealed class AnalysisEngine
                 long closedAt = _tombstones.ClosedAt(segment.Source, segment.Destination);
                 if (closedAt != long.MinValue && atMicroseconds - closedAt < TombstoneMicroseconds)
                 {
-                    StragglersIgnored++;
+                    _stragglersIgnored++;
                     return;
                 }
             }
@@ -179,7 +300,9 @@ public sealed class AnalysisEngine
             var old = flow;
             flow = StartFlow(segment, atMicroseconds);
             _flows.Put(slot, flow, hash, DueAt(flow));
+            _positionIsReuse = true;
             Report(old, atMicroseconds);
+            _positionIsReuse = false;
         }
         flow.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds);
         _flows.SetDue(slot, DueAt(flow));
@@ -238,7 +361,7 @@ public sealed class AnalysisEngine
         var flow = _flows.Find(client, server, hash, out int slot);
         if (flow is null)
         {
-            flow = new Flow(client, server, true, at) { Serial = _flowsStarted++ };
+            flow = new Flow(client, server, true, at) { Serial = NextSerial() };
             _flows.Put(slot, flow, hash, DueAt(flow));
         }
         return flow;
@@ -275,9 +398,12 @@ public sealed class AnalysisEngine
     private Flow StartFlow(in TcpSegment segment, long at)
     {
         var flow = Flow.Start(segment, at, _spare, _slabs);
-        flow.Serial = _flowsStarted++;
+        flow.Serial = NextSerial();
         return flow;
     }
+
+    /// <summary>Orders flows that started at the same time: the count of flows started before, or in a shard the ordinal of the packet that started it (the same order, across both shards).</summary>
+    private long NextSerial() => _isShard ? _position : _flowsStarted++;
 
     /// <summary>A flow being finished, with what orders the report: the table's order is its hash order.</summary>
     private readonly record struct Finishing(long FirstAt, long Serial, Flow Flow, int Slot);
@@ -344,7 +470,38 @@ public sealed class AnalysisEngine
     /// <summary>Ends the observation: every open flow is classified with the context's end time (or the last observation's).</summary>
     public void Finish()
     {
-        long end = _context.EndMicroseconds ?? _now;
+        if (_twin is not { } twin)
+        {
+            FinishFlows(_context.EndMicroseconds ?? _now);
+            return;
+        }
+        // Both shards saw every packet: their clocks agree. Each shard's open flows in start order, merged: the order an
+        // unsplit engine finishes them in, reported one by one (a million open flows must not wait in a list).
+        long last = _context.EndMicroseconds ?? _planner!.Now;
+        var theirs = twin.CollectOpenInStartOrder();
+        var mine = CollectOpenInStartOrder();
+        int i = 0, j = 0;
+        while (i < mine.Count || j < theirs.Count)
+        {
+            bool fromMine = j == theirs.Count || (i < mine.Count && (mine[i].FirstAt, mine[i].Serial).CompareTo((theirs[j].FirstAt, theirs[j].Serial)) < 0);
+            var (engine, flow) = fromMine ? (this, mine[i++].Flow) : (twin, theirs[j++].Flow);
+            engine.Report(flow, Math.Max(last, flow.LastAt), direct: true);
+        }
+        mine.Clear();
+        theirs.Clear();
+    }
+
+    private void FinishFlows(long end)
+    {
+        var finishing = CollectOpenInStartOrder();
+        foreach (var f in finishing)
+            Report(f.Flow, Math.Max(end, f.Flow.LastAt));
+        finishing.Clear();
+    }
+
+    /// <summary>Every open flow, in the order they started; the table is emptied.</summary>
+    private List<Finishing> CollectOpenInStartOrder()
+    {
         var open = _open;
         var finishing = _finishing;
         _flows.CollectFlows(open);
@@ -353,12 +510,11 @@ public sealed class AnalysisEngine
         open.Clear();
         _flows.Clear();
         SortByStart(finishing);
-        foreach (var f in finishing)
-            Report(f.Flow, Math.Max(end, f.Flow.LastAt));
-        finishing.Clear();
+        return finishing;
     }
 
-    private void Report(Flow flow, long end)
+    /// <param name="direct">Straight to the sink, also from a shard (when the caller gives the order).</param>
+    private void Report(Flow flow, long end, bool direct = false)
     {
         var classifier = _classifier;
         classifier.Reset();
@@ -372,9 +528,13 @@ public sealed class AnalysisEngine
         var decision = classifier.Decide(end, _context.ServerSideObserved);
         var summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind,
             classifier.Handshake(decision, end, synAckResends));
-        ConnectionsFinished++;
-        if (_sink.WantsReport(summary))
-            _sink.Add(new ConnectionReport(flow, classifier.Finish(decision, end)));
+        _connectionsFinished++;
+        bool wanted = _sink.WantsReport(summary);
+        var report = wanted ? new ConnectionReport(flow, classifier.Finish(decision, end)) : null;
+        if (_isShard && !direct)
+            _finished.Add(new FinishedConnection(_position, _positionIsReuse, flow.FirstAt, flow.Serial, report, summary));
+        else if (report is not null)
+            _sink.Add(report);
         else
             _sink.Count(summary);
         if (flow.Notes is null)

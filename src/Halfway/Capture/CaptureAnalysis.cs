@@ -4,8 +4,9 @@ using Halfway.Analysis;
 namespace Halfway.Capture;
 
 /// <summary>
-/// Feeds the frames of capture files to the analysis engine: link layer, IP/TCP parse, sanity checks, filter. Big files
-/// are parsed on a thread of their own while the calling thread analyses (see <see cref="ParseAhead"/>).
+/// Feeds the frames of capture files to the analysis engine: link layer, IP/TCP parse, sanity checks, filter. Big plain
+/// files are read by two threads, each analysing half the flows (see <see cref="FeedSplit"/>); big compressed ones are
+/// parsed on a thread of their own while the calling thread analyses (see <see cref="ParseAhead"/>).
 /// </summary>
 public static class CaptureAnalysis
 {
@@ -16,17 +17,98 @@ public static class CaptureAnalysis
     public static CaptureReadSummary Feed(IReadOnlyList<string> files, AnalysisEngine engine, CaptureFilter? filter = null,
         Action<string, long, long>? progress = null, CancellationToken token = default)
     {
-        var warnings = new List<CaptureWarning>();
-        long frames = 0, tcp = 0, filtered = 0, notTcp = 0;
-        long? first = null, last = null;
-        bool damaged = false;
+        if (engine.IsSplit || CanReadTwice(files) && engine.SplitIntoShards())
+        {
+            // Each file is read up to the length it has now, by both threads: a capture still being written gives both the same bytes.
+            var lengths = files.Distinct().ToDictionary(f => f, f => new FileInfo(f).Length);
+            var opens = files.Select(f => (Func<CaptureReader>)(() => CaptureReader.Open(f, lengths[f]))).ToList();
+            Action<string, long>? fileProgress = progress is null ? null : (name, position) => progress(name, position, lengths[name]);
+            return FeedSplit(opens, engine, filter, fileProgress, token);
+        }
+        var results = new List<CaptureReadSummary>();
         foreach (var file in files)
         {
             using var reader = CaptureReader.Open(file);
             long onDisk = new FileInfo(file).Length;
             long length = reader.Compressed ? 0 : onDisk;
-            var result = Feed(reader, engine, filter, token, progress is null ? null : position => progress(file, position, length),
-                parseAhead: onDisk >= ParseAheadFileLength);
+            results.Add(Feed(reader, engine, filter, token, progress is null ? null : position => progress(file, position, length),
+                parseAhead: onDisk >= ParseAheadFileLength));
+        }
+        return Combine(results);
+    }
+
+    /// <summary>
+    /// Whether splitting the analysis between two threads that each read the files pays (see <see cref="TwinFeed"/>):
+    /// a second core, files big enough together, each one a plain file that can be opened twice and read cheaply (a
+    /// compressed one would be decompressed twice: those are parsed ahead instead).
+    /// </summary>
+    private static bool CanReadTwice(IReadOnlyList<string> files)
+    {
+        if (Environment.ProcessorCount < 2 || files.Count == 0)
+            return false;
+        long total = 0;
+        var magic = new byte[2];
+        foreach (var file in files)
+        {
+            try
+            {
+                // A pipe, a device or /proc reports no length: it is not opened here (opening a named pipe takes its writer).
+                var info = new FileInfo(file);
+                if (!info.Exists || info.Length == 0)
+                    return false;
+                using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+                if (!stream.CanSeek || stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+                    return false;
+                total += info.Length;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                return false; // opened the usual way, the error is reported there
+            }
+        }
+        return total >= ParseAheadFileLength;
+    }
+
+    /// <summary>
+    /// Reads the files on this thread and again on a second one (<see cref="TwinFeed"/>); each feeds every packet to
+    /// its shard of the split engine. The counts and warnings are this thread's reader's (the other's are the same).
+    /// </summary>
+    internal static CaptureReadSummary FeedSplit(IReadOnlyList<Func<CaptureReader>> opens, AnalysisEngine engine, CaptureFilter? filter = null,
+        Action<string, long>? progress = null, CancellationToken token = default)
+    {
+        if (!engine.SplitIntoShards())
+            throw new InvalidOperationException("the engine has already analysed packets: it cannot be split");
+        var results = new List<CaptureReadSummary>();
+        using var twin = new TwinFeed(engine, opens, filter, token);
+        var batch = new PacketBatch(TwinFeed.BatchLength);
+        var plan = new ShardPlan(TwinFeed.BatchLength);
+        var finished = new List<FinishedConnection>();
+        int batches = 0;
+        foreach (var open in opens)
+        {
+            using var reader = open();
+            var parser = new PacketParser(reader, filter);
+            while (parser.Fill(batch, token))
+            {
+                engine.AddShardBatch(batch.Packets.AsSpan(0, batch.Count), plan, finished);
+                twin.AfterOwnBatch(finished, engine.ShardOrdinal);
+                if ((++batches & 63) == 0)
+                    progress?.Invoke(reader.Name, batch.Position);
+            }
+            results.Add(parser.Summary());
+        }
+        twin.End(finished);
+        return Combine(results);
+    }
+
+    private static CaptureReadSummary Combine(List<CaptureReadSummary> results)
+    {
+        var warnings = new List<CaptureWarning>();
+        long frames = 0, tcp = 0, filtered = 0, notTcp = 0;
+        long? first = null, last = null;
+        bool damaged = false;
+        foreach (var result in results)
+        {
             frames += result.Frames;
             tcp += result.TcpPackets;
             filtered += result.FilteredOut;

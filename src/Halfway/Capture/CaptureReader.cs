@@ -79,12 +79,15 @@ public sealed class CaptureReader : IDisposable
         return (_stream, compressed);
     }
 
-    public static CaptureReader Open(string path)
+    /// <param name="length">Read only this many bytes of the file (its length when a first reader opened it), or all of it.</param>
+    public static CaptureReader Open(string path, long? length = null)
     {
-        FileStream file;
+        Stream file;
         try
         {
             file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            if (length is { } bytes)
+                file = new BoundedStream(file, bytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {

@@ -1,0 +1,183 @@
+using System.Runtime.ExceptionServices;
+using Halfway.Analysis;
+
+namespace Halfway.Capture;
+
+/// <summary>
+/// The second thread of a split analysis (see <see cref="AnalysisEngine.SplitIntoShards"/>): it reads and parses the
+/// same capture files as the calling thread, from their own file handles, and feeds every packet to the engine's twin,
+/// which analyses its share of the flows. What the twin finishes is handed to the calling thread, which merges it with
+/// its own (<see cref="AfterOwnBatch"/>). Neither thread runs more than <see cref="MaxLead"/> batches ahead of the other:
+/// that bounds the finished connections waiting to be merged.
+/// </summary>
+/// <remarks>
+/// Each thread parses every packet (parsing is cheap next to analysing) so that no packet crosses from one core to
+/// the other: handing 80-byte parsed packets over cost the parsing thread more than parsing them.
+/// </remarks>
+internal sealed class TwinFeed : IDisposable
+{
+    /// <summary>Packets per batch: 80 KB of parsed packets, which stay in the core's cache until the shard has analysed them.</summary>
+    public const int BatchLength = 1024;
+    private const long MaxLead = 64;
+
+    private readonly AnalysisEngine _engine;
+    private readonly IReadOnlyList<Func<CaptureReader>> _opens;
+    private readonly CaptureFilter? _filter;
+    private readonly CancellationToken _token;
+    private readonly Thread _thread;
+    // One lock for the handover; waits are rare (either side only waits when the other is MaxLead batches behind).
+    private readonly object _lock = new();
+    private List<FinishedConnection> _twinsFinished = [];
+    private List<FinishedConnection> _handedOver = [];
+    /// <summary>The twin's finished connections the calling thread has taken but not merged yet: it may be behind the twin.</summary>
+    private readonly List<FinishedConnection> _twinsPending = [];
+    private long _twinBatches, _ownBatches;
+    private long _twinOrdinal;
+    private bool _twinWaiting, _ownWaiting, _twinEnded, _stopping, _joined;
+    private Exception? _error;
+    private static int s_running;
+
+    /// <summary>Twin threads of this process not yet finished (tests check that none is left behind).</summary>
+    internal static int Running => Volatile.Read(ref s_running);
+
+    /// <param name="opens">Opens each capture file again, in order: the same files and bytes the calling thread reads.</param>
+    public TwinFeed(AnalysisEngine engine, IReadOnlyList<Func<CaptureReader>> opens, CaptureFilter? filter, CancellationToken token)
+    {
+        _engine = engine;
+        _opens = opens;
+        _filter = filter;
+        _token = token;
+        _thread = new Thread(Run) { IsBackground = true, Name = "halfway twin" };
+        Interlocked.Increment(ref s_running);
+        _thread.Start();
+    }
+
+    private void Run()
+    {
+        try
+        {
+            var twin = _engine.Twin;
+            var batch = new PacketBatch(BatchLength);
+            var plan = new ShardPlan(BatchLength);
+            var finished = new List<FinishedConnection>();
+            foreach (var open in _opens)
+            {
+                using var reader = open();
+                var parser = new PacketParser(reader, _filter);
+                while (parser.Fill(batch, _token))
+                {
+                    twin.AddShardBatch(batch.Packets.AsSpan(0, batch.Count), plan, finished);
+                    if (!Publish(finished, twin.ShardOrdinal))
+                        return;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            lock (_lock)
+                _error = e; // rethrown on the calling thread, at its next batch
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _twinEnded = true;
+                Monitor.PulseAll(_lock);
+            }
+            Interlocked.Decrement(ref s_running);
+        }
+    }
+
+    /// <summary>The twin's batch is done: its finished connections, and how far it got. False when the analysis is stopping.</summary>
+    private bool Publish(List<FinishedConnection> finished, long ordinal)
+    {
+        lock (_lock)
+        {
+            _twinsFinished.AddRange(finished);
+            _twinOrdinal = ordinal;
+            _twinBatches++;
+            if (_ownWaiting)
+                Monitor.PulseAll(_lock);
+            if (_twinBatches - _ownBatches > MaxLead)
+            {
+                while (_twinBatches - _ownBatches > MaxLead / 2 && !_stopping)
+                {
+                    _twinWaiting = true;
+                    Monitor.Wait(_lock);
+                    _twinWaiting = false;
+                }
+            }
+            finished.Clear();
+            return !_stopping;
+        }
+    }
+
+    /// <summary>
+    /// The calling thread's shard is done with a batch (it has counted <paramref name="ordinal"/> packets): hands the
+    /// sink, in order, what both shards finished as far as both have got. Rethrows the twin's exception.
+    /// </summary>
+    public void AfterOwnBatch(List<FinishedConnection> own, long ordinal)
+    {
+        long twinOrdinal;
+        lock (_lock)
+        {
+            _ownBatches++;
+            if (_twinWaiting && _twinBatches - _ownBatches <= MaxLead / 2)
+                Monitor.PulseAll(_lock);
+            if (_ownBatches - _twinBatches > MaxLead)
+            {
+                while (_ownBatches - _twinBatches > MaxLead / 2 && !_twinEnded)
+                {
+                    _ownWaiting = true;
+                    Monitor.Wait(_lock);
+                    _ownWaiting = false;
+                }
+            }
+            if (_error is not null)
+                ExceptionDispatchInfo.Throw(_error);
+            (_handedOver, _twinsFinished) = (_twinsFinished, _handedOver);
+            twinOrdinal = _twinOrdinal;
+        }
+        _twinsPending.AddRange(_handedOver);
+        _handedOver.Clear();
+        // Only as far as the slower of the two: what the other has yet to analyse may finish connections that come first.
+        _engine.MergeFinished(own, _twinsPending, Math.Min(ordinal, twinOrdinal));
+    }
+
+    /// <summary>After the calling thread's last batch: waits for the twin to end, then hands over everything left.</summary>
+    public void End(List<FinishedConnection> own)
+    {
+        lock (_lock)
+        {
+            while (!_twinEnded)
+            {
+                _ownWaiting = true;
+                Monitor.Wait(_lock);
+                _ownWaiting = false;
+            }
+        }
+        Join();
+        if (_error is not null)
+            ExceptionDispatchInfo.Throw(_error);
+        _twinsPending.AddRange(_twinsFinished);
+        _engine.MergeFinished(own, _twinsPending, long.MaxValue);
+    }
+
+    private void Join()
+    {
+        if (_joined)
+            return;
+        _thread.Join();
+        _joined = true;
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _stopping = true;
+            Monitor.PulseAll(_lock);
+        }
+        Join(); // the twin's reader must be closed, and the twin engine left alone, before the caller goes on
+    }
+}

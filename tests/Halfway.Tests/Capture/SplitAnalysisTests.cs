@@ -1,0 +1,240 @@
+using Halfway.Analysis;
+using Halfway.Capture;
+using Halfway.Tests.Analysis;
+using static Halfway.Tests.Capture.CaptureBytes;
+
+namespace Halfway.Tests.Capture;
+
+/// <summary>
+/// A split analysis (two threads each reading the capture, each shard analysing half the flows) must hand the sink
+/// exactly what one engine would, in the same order: every connection, fate, kind and count. Errors and cancellation
+/// reach the caller, and the second thread ends.
+/// </summary>
+/// <remarks>In the serial collection: the tests count the process's twin threads.</remarks>
+[Collection(LabCollection.Name)]
+public sealed class SplitAnalysisTests
+{
+    /// <summary>
+    /// Connections of every kind the engine tells apart, several starting at the same microsecond (so that shards must
+    /// agree on their order), over many sweeps: accepted, half-established, refused, SYNs dropped, scans, a start not
+    /// captured, duplicates, port reuse with a new ISN, and stragglers after a close (ignored, then a new connection).
+    /// </summary>
+    private static List<(long Microseconds, byte[] Ip)> Packets(int connections, double spacingSeconds = 0.0004)
+    {
+        var packets = new List<(long Microseconds, byte[] Ip)>();
+        for (int i = 0; i < connections; i++)
+        {
+            var client = $"10.{1 + i / 60000}.{i / 250 % 240}.{i % 250 + 1}:{10000 + i % 50000}";
+            double t = i / 3 * spacingSeconds; // three at a time
+            var c = new Conversation(client, "10.0.0.1:8080", clientIsn: (uint)(1000 + i), serverIsn: (uint)(900_000 + i));
+            switch (i % 12)
+            {
+                case 0: c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).SynAck(t + 1.0001).Ack(t + 1.01).Data(t + 2, 10).BareRst(t + 2.0001); break;
+                case 1: c.Syn(t).Refuse(t + 0.0001); break;
+                case 2: c.Syn(t).Syn(t + 1).Syn(t + 3); break;
+                case 3: c.Syn(t).SynAck(t + 0.0001).SynAck(t + 1.0001).SynAck(t + 3.0001); break;
+                case 4: c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).Data(t + 0.011, 100).ServerAck(t + 0.012); break; // still open at the end
+                case 5:
+                    c.Syn(t).SynAck(t + 0.0001).Duplicate().Ack(t + 0.01).Data(t + 0.011, 100).ServerAck(t + 0.012).ClientFin(t + 0.02).ServerFin(t + 0.021).Ack(t + 0.03);
+                    // The same 4-tuple again with a new ISN: a new connection, refused this time.
+                    packets.AddRange(new Conversation(client, "10.0.0.1:8080", clientIsn: (uint)(500_000 + i), serverIsn: 7).Syn(t + 0.5).Refuse(t + 0.5001).Packets);
+                    break;
+                case 6:
+                    c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).ClientFin(t + 0.02).ServerFin(t + 0.021).Ack(t + 0.03);
+                    var fin = c.Packets[3].Ip; // re-sent after the flow was finished: ignored within 10 s, a new (unknown) connection after
+                    packets.Add((Conversation.Epoch + (long)((t + 4) * 1e6), fin));
+                    packets.Add((Conversation.Epoch + (long)((t + 15) * 1e6), fin));
+                    break;
+                case 7:
+                    c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).Data(t + 0.011, 10).ServerAck(t + 0.012);
+                    c.Packets.RemoveRange(0, 3); // its start is not in the capture
+                    break;
+                case 8: c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).SynAck(t + 1.0001).Ack(t + 1.01).Data(t + 1.02, 10).ServerAck(t + 1.021); break;
+                default: c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).Data(t + 0.011, 100).ServerAck(t + 0.012).ClientFin(t + 0.02).ServerFin(t + 0.021).Ack(t + 0.03); break;
+            }
+            packets.AddRange(c.Packets);
+        }
+        return [.. packets.OrderBy(p => p.Microseconds)];
+    }
+
+    private static byte[] Capture(IEnumerable<(long Microseconds, byte[] Ip)> packets) =>
+        Pcap(101, packets.Select(p => new PcapRecord(p.Microseconds, p.Ip)));
+
+    /// <summary>Every call the engine made on its sink, in order, with what each connection was.</summary>
+    private sealed class RecordingSink(bool slow = false) : IConnectionSink
+    {
+        public readonly List<string> Calls = [];
+        // A slow sink holds the calling thread back, so that the twin runs ahead (as far as it may) and its connections wait.
+        private void Record(string call)
+        {
+            Calls.Add(call);
+            if (slow && Calls.Count % 100 == 0)
+                Thread.Sleep(1);
+        }
+
+        // Like explain's report: plainly accepted connections are only counted. Called from both threads: no state.
+        public bool WantsReport(in ConnectionSummary summary) => summary.Fate != Fate.Accepted || summary.HalfEstablished;
+        public void Add(ConnectionReport r) =>
+            Record($"report {r.Client} {r.FateName} {r.Kind} {r.FirstSeenAtMicroseconds} {r.LastSeenAtMicroseconds} {r.Packets} {r.DuplicatesIgnored} {string.Join(",", r.Evidence.Select(e => e.Kind))}");
+        public void Count(in ConnectionSummary s) => Record($"count {s.Client} {FateNames.Name(s.Fate)} {s.Kind} {s.Handshake}");
+    }
+
+    /// <summary>The files analysed one after the other by one engine on this thread, or split; the read summary is the split one's.</summary>
+    private static (List<string> Calls, AnalysisEngine Engine, CaptureReadSummary? Read) Analyse(IReadOnlyList<byte[]> files, bool split,
+        CancellationToken token = default, bool slowSink = false)
+    {
+        var sink = new RecordingSink(slowSink);
+        var engine = new AnalysisEngine(new AnalysisContext(), sink);
+        CaptureReadSummary? read = null;
+        if (split)
+            read = CaptureAnalysis.FeedSplit(files.Select((bytes, i) => (Func<CaptureReader>)(() => new CaptureReader(new MemoryStream(bytes), $"file{i}.pcap"))).ToList(),
+                engine, token: token);
+        else
+            for (int i = 0; i < files.Count; i++)
+                using (var reader = new CaptureReader(new MemoryStream(files[i]), $"file{i}.pcap"))
+                    CaptureAnalysis.Feed(reader, engine, token: token);
+        engine.Finish();
+        return (sink.Calls, engine, read);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_split_analysis_hands_over_the_same_connections_in_the_same_order(bool slowSink)
+    {
+        var packets = Packets(9000); // ~60,000 packets: ~60 batches a thread, ~1.2 s of capture, 15 s with the stragglers
+        var bytes = Capture(packets);
+        var (single, one, _) = Analyse([bytes], split: false);
+        var (split, engine, read) = Analyse([bytes], split: true, slowSink: slowSink);
+        Assert.True(engine.IsSplit);
+        // Both shards had their share of the work, and every packet was counted once.
+        Assert.InRange(engine.Twin.PacketsAnalysed, packets.Count / 3, packets.Count * 2 / 3);
+        Assert.Equal(one.PacketsAnalysed, engine.PacketsAnalysed);
+        Assert.Equal(one.StragglersIgnored, engine.StragglersIgnored);
+        Assert.True(one.StragglersIgnored >= 750, $"{one.StragglersIgnored} stragglers ignored");
+        Assert.Equal(packets.Count, read!.TcpPackets);
+        Assert.Equal(single.Count, split.Count);
+        Assert.Equal(single, split);
+        foreach (var expected in new[] { "report", "count", " accepted ", " accepted-late ", " reset-on-data ", " refused ", " syn-dropped ", " handshake-incomplete ", " unknown " })
+            Assert.True(single.Any(c => c.Contains(expected)), expected);
+    }
+
+    [Fact]
+    public void A_split_analysis_over_two_files_is_one_observation()
+    {
+        var packets = Packets(4000);
+        int cut = packets.Count * 2 / 5;
+        var files = new[] { Capture(packets.Take(cut)), Capture(packets.Skip(cut)) };
+        var (single, _, _) = Analyse(files, split: false);
+        var (split, engine, read) = Analyse(files, split: true);
+        Assert.Equal(single, split);
+        Assert.Equal(packets.Count, engine.PacketsAnalysed);
+        Assert.Equal(packets.Count, read!.TcpPackets);
+    }
+
+    [Fact]
+    public void A_damaged_capture_gives_the_same_warnings_and_connections_either_way()
+    {
+        var whole = Capture(Packets(3000));
+        var cut = whole.AsSpan(0, whole.Length * 2 / 3 + 7).ToArray(); // ends inside a record
+        var (single, _, _) = Analyse([cut], split: false);
+        var (split, _, read) = Analyse([cut], split: true);
+        Assert.Equal(single, split);
+        Assert.True(read!.Damaged);
+        Assert.Contains(read.Warnings, w => w.Message.Contains("truncated"));
+    }
+
+    [Fact]
+    public void An_exception_in_the_sink_reaches_the_caller_and_the_twin_thread_ends()
+    {
+        var bytes = Capture(Packets(6000, spacingSeconds: 0.004)); // 8 s: connections are finished (and merged) while packets come
+        var engine = new AnalysisEngine(new AnalysisContext(), _ => throw new InvalidOperationException("sink failed"));
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            CaptureAnalysis.FeedSplit([() => new CaptureReader(new MemoryStream(bytes), "busy.pcap")], engine));
+        Assert.Equal("sink failed", e.Message);
+        Assert.Equal(0, TwinFeed.Running);
+    }
+
+    [Fact]
+    public void An_exception_on_the_twin_thread_reaches_the_caller()
+    {
+        var bytes = Capture(Packets(3000));
+        int opened = 0;
+        // The second opening of the file is the twin's or the caller's, whichever came second: either way the caller must see it.
+        Func<CaptureReader> open = () => Interlocked.Increment(ref opened) == 2
+            ? throw new HalfwayException("the file went away")
+            : new CaptureReader(new MemoryStream(bytes), "busy.pcap");
+        var engine = new AnalysisEngine(new AnalysisContext(), _ => { });
+        var e = Assert.Throws<HalfwayException>(() => CaptureAnalysis.FeedSplit([open], engine));
+        Assert.Equal("the file went away", e.Message);
+        Assert.Equal(0, TwinFeed.Running);
+    }
+
+    [Fact]
+    public void Cancellation_reaches_the_caller_and_the_twin_thread_ends()
+    {
+        var bytes = Capture(Packets(12000)); // > 65,536 frames: the parsers look at the token
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => Analyse([bytes], split: true, cancelled.Token));
+        Assert.Equal(0, TwinFeed.Running);
+    }
+
+    [Fact]
+    public void Big_plain_files_are_split_and_compressed_ones_are_not()
+    {
+        var dir = Directory.CreateTempSubdirectory("halfway-split-");
+        try
+        {
+            var bytes = Capture(Packets(24000, spacingSeconds: 0.0001)); // > 8 MB
+            Assert.True(bytes.Length >= CaptureAnalysis.ParseAheadFileLength, $"{bytes.Length} bytes");
+            var plain = Path.Combine(dir.FullName, "big.pcap");
+            File.WriteAllBytes(plain, bytes);
+            var gzipped = Path.Combine(dir.FullName, "big.pcap.gz");
+            using (var file = File.Create(gzipped))
+            using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+                gzip.Write(bytes);
+
+            var split = new RecordingSink();
+            var engine = new AnalysisEngine(new AnalysisContext(), split);
+            CaptureAnalysis.Feed([plain], engine);
+            engine.Finish();
+            Assert.True(engine.IsSplit);
+
+            var whole = new RecordingSink();
+            var unsplit = new AnalysisEngine(new AnalysisContext(), whole);
+            CaptureAnalysis.Feed([gzipped], unsplit);
+            unsplit.Finish();
+            Assert.False(unsplit.IsSplit);
+            Assert.Equal(whole.Calls, split.Calls);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_file_growing_while_it_is_read_is_read_to_the_length_it_had()
+    {
+        var packets = Packets(300);
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, Capture(packets));
+            long firstThree = Capture(packets.Take(3)).Length; // the file's header and its first three records
+            int records = 0;
+            using (var reader = CaptureReader.Open(path, firstThree))
+            {
+                while (reader.ReadNext())
+                    records++;
+                Assert.False(reader.Damaged);
+            }
+            Assert.Equal(3, records);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
