@@ -196,13 +196,21 @@ internal sealed class FlowTable
             if (next.Flow is null)
                 break;
             int home = (int)next.Hash & _mask;
-            if (LinearProbing.StillFound(i, j, home))
+            if (StillFound(i, j, home))
                 continue;
             slots[i] = next;
             i = j;
         }
         slots[i] = default;
     }
+
+    /// <summary>
+    /// True when the entry at <paramref name="position"/>, whose home slot is <paramref name="home"/>, is still found by
+    /// a lookup with a hole at <paramref name="hole"/>: its home lies cyclically in (hole, position]. Otherwise it must
+    /// move into the hole.
+    /// </summary>
+    internal static bool StillFound(int hole, int position, int home) =>
+        hole <= position ? hole < home && home <= position : hole < home || home <= position;
 
     private void Grow()
     {

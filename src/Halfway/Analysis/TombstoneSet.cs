@@ -13,20 +13,19 @@ namespace Halfway.Analysis;
 /// 4-tuple and the time. Two 4-tuples with the same fingerprint would make a packet of the second look like a straggler
 /// of the first for at most 10 s; with 64 bits and tens of thousands of tombstones the odds are below 1 in 10^10 per
 /// lookup, and lookups happen only for packets that match no open flow and carry no SYN.
+///
+/// They are kept in two generations, each a table of its own: new ones go to the current generation, and when every
+/// tombstone of the previous generation has expired it is emptied at once and becomes the current one. Expiry is then
+/// one clear of a table every 10 s instead of a pass over every tombstone every 2 s with a removal each (together 6 % of
+/// a busy capture's analysis). The cost: a tombstone can outlive its 10 s by up to one generation, which lookups do not
+/// see (they compare the time), and a miss looks in both tables.
 /// </remarks>
 internal sealed class TombstoneSet
 {
-    private struct Entry
-    {
-        public ulong Fingerprint; // 0: empty
-        public long ClosedAt;
-    }
+    private Generation _current = new(), _previous = new();
 
-    private Entry[] _entries = new Entry[1024];
-    private int _mask = 1023;
-    private readonly List<int> _expired = [];
-
-    public int Count { get; private set; }
+    /// <summary>Tombstones held, expired ones not yet dropped included.</summary>
+    public int Count => _current.Count + _previous.Count;
 
     /// <summary>The 4-tuple's fingerprint, the same in both directions, never 0.</summary>
     public static ulong FingerprintOf(in IpEndpoint a, in IpEndpoint b)
@@ -47,97 +46,99 @@ internal sealed class TombstoneSet
         return x ^ (x >> 29);
     }
 
-    /// <summary>When a connection on this 4-tuple closed, if it has a tombstone; else long.MinValue.</summary>
+    /// <summary>When the last connection on this 4-tuple closed, if it has a tombstone; else long.MinValue. It may be older than the expiry.</summary>
     public long ClosedAt(in IpEndpoint a, in IpEndpoint b)
     {
         if (Count == 0)
             return long.MinValue;
         ulong fingerprint = FingerprintOf(a, b);
-        int i = (int)fingerprint & _mask;
-        while (true)
-        {
-            ref var e = ref _entries[i];
-            if (e.Fingerprint == fingerprint)
-                return e.ClosedAt;
-            if (e.Fingerprint == 0)
-                return long.MinValue;
-            i = (i + 1) & _mask;
-        }
+        // A renewed tombstone is in the current generation; an older one of the same 4-tuple may still be in the previous.
+        long closedAt = _current.Find(fingerprint);
+        return closedAt != long.MinValue ? closedAt : _previous.Find(fingerprint);
     }
 
     /// <summary>Adds (or renews) the tombstone of a connection that closed at <paramref name="closedAt"/>.</summary>
-    public void Add(in IpEndpoint a, in IpEndpoint b, long closedAt)
-    {
-        // Up to three quarters full: lookups are rare (packets with no flow and no SYN), and the table is a fresh
-        // allocation every time it doubles.
-        if (Count >= _entries.Length - (_entries.Length >> 2))
-            Grow();
-        ulong fingerprint = FingerprintOf(a, b);
-        int i = (int)fingerprint & _mask;
-        while (_entries[i].Fingerprint != 0 && _entries[i].Fingerprint != fingerprint)
-            i = (i + 1) & _mask;
-        if (_entries[i].Fingerprint == 0)
-            Count++;
-        _entries[i] = new Entry { Fingerprint = fingerprint, ClosedAt = closedAt };
-    }
+    public void Add(in IpEndpoint a, in IpEndpoint b, long closedAt) => _current.Add(FingerprintOf(a, b), closedAt);
 
-    /// <summary>Removes the tombstones of connections closed before <paramref name="closedBefore"/>.</summary>
+    /// <summary>Drops the tombstones of connections closed before <paramref name="closedBefore"/> once a whole generation of them has.</summary>
     public void Expire(long closedBefore)
     {
-        if (Count == 0)
+        if (_previous.Newest >= closedBefore)
             return;
-        var expired = _expired;
-        expired.Clear();
-        var entries = _entries;
-        for (int i = 0; i < entries.Length; i++)
-            if (entries[i].Fingerprint != 0 && entries[i].ClosedAt < closedBefore)
-                expired.Add(i);
-        // In descending order a removal moves only entries after it, already dealt with. At the table's wrap-around it
-        // can move an entry from the start to the end, past the loop: that one stays until the next expiry (lookups
-        // compare the time anyway), and whatever took its slot is removed only if it expired too.
-        for (int k = expired.Count - 1; k >= 0; k--)
+        _previous.Clear();
+        (_previous, _current) = (_current, _previous);
+    }
+
+    /// <summary>One generation: an open-addressing table of fingerprints and times, never shrunk (it is reused).</summary>
+    private sealed class Generation
+    {
+        private struct Entry
         {
-            int i = expired[k];
-            if (entries[i].Fingerprint != 0 && entries[i].ClosedAt < closedBefore)
+            public ulong Fingerprint; // 0: empty
+            public long ClosedAt;
+        }
+
+        private Entry[] _entries = new Entry[1024];
+        private int _mask = 1023;
+
+        public int Count { get; private set; }
+        /// <summary>The latest close time held (long.MinValue when empty).</summary>
+        public long Newest { get; private set; } = long.MinValue;
+
+        public long Find(ulong fingerprint)
+        {
+            if (Count == 0)
+                return long.MinValue;
+            var entries = _entries;
+            int i = (int)fingerprint & _mask;
+            while (true)
             {
-                Count--;
-                Delete(i);
+                ref var e = ref entries[i];
+                if (e.Fingerprint == fingerprint)
+                    return e.ClosedAt;
+                if (e.Fingerprint == 0)
+                    return long.MinValue;
+                i = (i + 1) & _mask;
             }
         }
-        expired.Clear();
-    }
 
-    private void Delete(int i)
-    {
-        var entries = _entries;
-        int j = i;
-        while (true)
+        public void Add(ulong fingerprint, long closedAt)
         {
-            j = (j + 1) & _mask;
-            if (entries[j].Fingerprint == 0)
-                break;
-            int home = (int)entries[j].Fingerprint & _mask;
-            if (LinearProbing.StillFound(i, j, home))
-                continue;
-            entries[i] = entries[j];
-            i = j;
-        }
-        entries[i] = default;
-    }
-
-    private void Grow()
-    {
-        var old = _entries;
-        _entries = new Entry[old.Length * 2];
-        _mask = _entries.Length - 1;
-        foreach (var e in old)
-        {
-            if (e.Fingerprint == 0)
-                continue;
-            int i = (int)e.Fingerprint & _mask;
-            while (_entries[i].Fingerprint != 0)
+            // Up to three quarters full: lookups are rare (packets with no flow and no SYN).
+            if (Count >= _entries.Length - (_entries.Length >> 2))
+                Grow();
+            var entries = _entries;
+            int i = (int)fingerprint & _mask;
+            while (entries[i].Fingerprint != 0 && entries[i].Fingerprint != fingerprint)
                 i = (i + 1) & _mask;
-            _entries[i] = e;
+            if (entries[i].Fingerprint == 0)
+                Count++;
+            entries[i] = new Entry { Fingerprint = fingerprint, ClosedAt = closedAt };
+            Newest = Math.Max(Newest, closedAt);
+        }
+
+        public void Clear()
+        {
+            if (Count > 0)
+                Array.Clear(_entries);
+            Count = 0;
+            Newest = long.MinValue;
+        }
+
+        private void Grow()
+        {
+            var old = _entries;
+            _entries = new Entry[old.Length * 2];
+            _mask = _entries.Length - 1;
+            foreach (var e in old)
+            {
+                if (e.Fingerprint == 0)
+                    continue;
+                int i = (int)e.Fingerprint & _mask;
+                while (_entries[i].Fingerprint != 0)
+                    i = (i + 1) & _mask;
+                _entries[i] = e;
+            }
         }
     }
 }
