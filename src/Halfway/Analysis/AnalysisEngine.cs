@@ -49,7 +49,7 @@ public sealed class AnalysisEngine
     private ShardPlanner? _planner;
     private bool _isShard;
     /// <summary>A shard's finished connections go here, in its order, to be merged with the other shard's.</summary>
-    private List<FinishedConnection> _finished = [];
+    private FinishedQueue _finished = new();
     /// <summary>A shard's position in the whole packet stream: the ordinal of the packet being analysed, or of the packet a sweep runs before.</summary>
     private long _position;
     private bool _positionIsReuse;
@@ -163,7 +163,7 @@ public sealed class AnalysisEngine
     /// A shard's work on a batch of the capture's packets (every one of them, in order): the plan, then its own packets.
     /// What it finished is added to <paramref name="finished"/>, in its order.
     /// </summary>
-    internal void AddShardBatch(ReadOnlySpan<TimedSegment> packets, ShardPlan plan, List<FinishedConnection> finished)
+    internal void AddShardBatch(ReadOnlySpan<TimedSegment> packets, ShardPlan plan, FinishedQueue finished)
     {
         _planner!.Plan(packets, plan, SweepIntervalMicroseconds);
         AnalyseShard(packets, plan.Mine.AsSpan(0, plan.MineCount), plan, finished);
@@ -176,12 +176,12 @@ public sealed class AnalysisEngine
     /// Hands the sink, in an unsplit engine's order, what both shards finished before the packet of ordinal
     /// <paramref name="bound"/> (both having analysed that far), and removes it from the lists.
     /// </summary>
-    internal void MergeFinished(List<FinishedConnection> own, List<FinishedConnection> twins, long bound) =>
+    internal void MergeFinished(FinishedQueue own, FinishedQueue twins, long bound) =>
         FinishedConnection.Merge(own, twins, bound, _sink);
 
     /// <summary>A shard's packets of a batch (<paramref name="mine"/>: their indices), with the plan's sweeps between them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void AnalyseShard(ReadOnlySpan<TimedSegment> packets, ReadOnlySpan<int> mine, ShardPlan plan, List<FinishedConnection> finished)
+    private unsafe void AnalyseShard(ReadOnlySpan<TimedSegment> packets, ReadOnlySpan<int> mine, ShardPlan plan, FinishedQueue finished)
     {
         _finished = finished;
         var sweeps = plan.Sweeps;

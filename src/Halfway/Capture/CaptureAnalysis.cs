@@ -82,7 +82,7 @@ public static class CaptureAnalysis
         using var twin = new TwinFeed(engine, opens, filter, token);
         var batch = new PacketBatch(TwinFeed.BatchLength);
         var plan = new ShardPlan(TwinFeed.BatchLength);
-        var finished = new List<FinishedConnection>();
+        var finished = new FinishedQueue();
         int batches = 0;
         foreach (var open in opens)
         {

@@ -27,10 +27,10 @@ internal sealed class TwinFeed : IDisposable
     private readonly Thread _thread;
     // One lock for the handover; waits are rare (either side only waits when the other is MaxLead batches behind).
     private readonly object _lock = new();
-    private List<FinishedConnection> _twinsFinished = [];
-    private List<FinishedConnection> _handedOver = [];
+    private FinishedQueue _twinsFinished = new();
+    private FinishedQueue _handedOver = new();
     /// <summary>The twin's finished connections the calling thread has taken but not merged yet: it may be behind the twin.</summary>
-    private readonly List<FinishedConnection> _twinsPending = [];
+    private readonly FinishedQueue _twinsPending = new();
     private long _twinBatches, _ownBatches;
     private long _twinOrdinal;
     private bool _twinWaiting, _ownWaiting, _twinEnded, _stopping, _joined;
@@ -59,7 +59,7 @@ internal sealed class TwinFeed : IDisposable
             var twin = _engine.Twin;
             var batch = new PacketBatch(BatchLength);
             var plan = new ShardPlan(BatchLength);
-            var finished = new List<FinishedConnection>();
+            var finished = new FinishedQueue();
             foreach (var open in _opens)
             {
                 using var reader = open();
@@ -89,11 +89,11 @@ internal sealed class TwinFeed : IDisposable
     }
 
     /// <summary>The twin's batch is done: its finished connections, and how far it got. False when the analysis is stopping.</summary>
-    private bool Publish(List<FinishedConnection> finished, long ordinal)
+    private bool Publish(FinishedQueue finished, long ordinal)
     {
         lock (_lock)
         {
-            _twinsFinished.AddRange(finished);
+            _twinsFinished.TakeAll(finished);
             _twinOrdinal = ordinal;
             _twinBatches++;
             if (_ownWaiting)
@@ -107,7 +107,6 @@ internal sealed class TwinFeed : IDisposable
                     _twinWaiting = false;
                 }
             }
-            finished.Clear();
             return !_stopping;
         }
     }
@@ -116,7 +115,7 @@ internal sealed class TwinFeed : IDisposable
     /// The calling thread's shard is done with a batch (it has counted <paramref name="ordinal"/> packets): hands the
     /// sink, in order, what both shards finished as far as both have got. Rethrows the twin's exception.
     /// </summary>
-    public void AfterOwnBatch(List<FinishedConnection> own, long ordinal)
+    public void AfterOwnBatch(FinishedQueue own, long ordinal)
     {
         long twinOrdinal;
         lock (_lock)
@@ -138,14 +137,13 @@ internal sealed class TwinFeed : IDisposable
             (_handedOver, _twinsFinished) = (_twinsFinished, _handedOver);
             twinOrdinal = _twinOrdinal;
         }
-        _twinsPending.AddRange(_handedOver);
-        _handedOver.Clear();
+        _twinsPending.TakeAll(_handedOver);
         // Only as far as the slower of the two: what the other has yet to analyse may finish connections that come first.
         _engine.MergeFinished(own, _twinsPending, Math.Min(ordinal, twinOrdinal));
     }
 
     /// <summary>After the calling thread's last batch: waits for the twin to end, then hands over everything left.</summary>
-    public void End(List<FinishedConnection> own)
+    public void End(FinishedQueue own)
     {
         lock (_lock)
         {
@@ -159,7 +157,7 @@ internal sealed class TwinFeed : IDisposable
         Join();
         if (_error is not null)
             ExceptionDispatchInfo.Throw(_error);
-        _twinsPending.AddRange(_twinsFinished);
+        _twinsPending.TakeAll(_twinsFinished);
         _engine.MergeFinished(own, _twinsPending, long.MaxValue);
     }
 
