@@ -41,8 +41,7 @@ public sealed class AnalysisEngine
     private readonly List<Finishing> _finishing = [];
     private long _flowsStarted;
     private readonly ConnectionClassifier _classifier = new(ConnectionClassifier.MaxEvidence);
-    private long _now = long.MinValue;
-    private long _nextSweepAt = long.MinValue;
+    private SweepClock _clock = SweepClock.New();
 
     // Split into two shards (see SplitIntoShards): the twin holds the other share of the flows, the planner the one clock.
     private AnalysisEngine? _twin;
@@ -151,7 +150,7 @@ public sealed class AnalysisEngine
     {
         if (_twin is not null)
             return true;
-        if (_isShard || _packetsAnalysed > 0 || _connectionsFinished > 0 || _flows.Count > 0 || _now != long.MinValue)
+        if (_isShard || _packetsAnalysed > 0 || _connectionsFinished > 0 || _flows.Count > 0 || _clock.Started)
             return false;
         _twin = new AnalysisEngine(_context, _sink) { _isShard = true, _planner = new ShardPlanner(twin: true) };
         _planner = new ShardPlanner(twin: false);
@@ -221,8 +220,6 @@ public sealed class AnalysisEngine
     private void SweepBefore(long ordinal, long at)
     {
         _position = ordinal;
-        if (at > _now)
-            _now = at;
         Sweep(at);
     }
 
@@ -369,15 +366,8 @@ public sealed class AnalysisEngine
 
     private void Advance(long at)
     {
-        if (at > _now)
-            _now = at;
-        if (_nextSweepAt == long.MinValue)
-            _nextSweepAt = at + SweepIntervalMicroseconds;
-        else if (at >= _nextSweepAt)
-        {
-            _nextSweepAt = at + SweepIntervalMicroseconds;
+        if (_clock.Tick(at, SweepIntervalMicroseconds))
             Sweep(at);
-        }
     }
 
     /// <summary>
@@ -472,7 +462,7 @@ public sealed class AnalysisEngine
     {
         if (_twin is not { } twin)
         {
-            FinishFlows(_context.EndMicroseconds ?? _now);
+            FinishFlows(_context.EndMicroseconds ?? _clock.Now);
             return;
         }
         // Both shards saw every packet: their clocks agree. Each shard's open flows in start order, merged: the order an

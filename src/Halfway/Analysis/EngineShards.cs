@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Halfway.Analysis;
 
 /// <summary>
@@ -28,10 +30,10 @@ internal sealed class ShardPlanner(bool twin)
     /// </summary>
     public const uint TwinShare = 128;
 
-    private long _nextSweepAt = long.MinValue;
+    private SweepClock _clock = SweepClock.New();
     private long _ordinal;
     public long Ordinal => _ordinal;
-    public long Now { get; private set; } = long.MinValue;
+    public long Now => _clock.Now;
 
     public static bool IsTwins(uint hash) => hash >> 24 < TwinShare;
 
@@ -42,27 +44,17 @@ internal sealed class ShardPlanner(bool twin)
         plan.Sweeps.Clear();
         var mine = plan.Mine;
         int count = 0;
-        long now = Now, nextSweepAt = _nextSweepAt;
+        var clock = _clock;
         for (int i = 0; i < packets.Length; i++)
         {
             ref readonly var p = ref packets[i];
-            long at = p.At;
-            if (at > now)
-                now = at;
-            // The same rule as an unsplit engine's, packet by packet: see AnalysisEngine.Advance.
-            if (nextSweepAt == long.MinValue)
-                nextSweepAt = at + sweepIntervalMicroseconds;
-            else if (at >= nextSweepAt)
-            {
-                nextSweepAt = at + sweepIntervalMicroseconds;
-                plan.Sweeps.Add((i, at));
-            }
+            if (clock.Tick(p.At, sweepIntervalMicroseconds))
+                plan.Sweeps.Add((i, p.At));
             // Written every time, kept when it is this shard's: a branch here would be mispredicted every other packet.
             mine[count] = i;
             count += IsTwins(p.Hash) == twin ? 1 : 0;
         }
-        Now = now;
-        _nextSweepAt = nextSweepAt;
+        _clock = clock;
         plan.MineCount = count;
     }
 }
@@ -180,5 +172,37 @@ internal sealed class FinishedQueue
             Array.Clear(_items, count, _tail - count);
         _head = 0;
         _tail = count;
+    }
+}
+
+/// <summary>
+/// When an engine sweeps its flows: before the first packet at least the sweep interval after the previous sweep (the
+/// first packet starts the clock). An unsplit engine and each shard's planner keep time with it alike.
+/// </summary>
+internal struct SweepClock
+{
+    private long _nextSweepAt;
+    /// <summary>The latest packet time seen (µs), long.MinValue before the first.</summary>
+    public long Now;
+
+    public static SweepClock New() => new() { _nextSweepAt = long.MinValue, Now = long.MinValue };
+
+    public readonly bool Started => _nextSweepAt != long.MinValue;
+
+    /// <summary>A packet at <paramref name="at"/> (µs): true when the flows are to be swept, at that time, before it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Tick(long at, long intervalMicroseconds)
+    {
+        if (at > Now)
+            Now = at;
+        if (_nextSweepAt == long.MinValue)
+        {
+            _nextSweepAt = at + intervalMicroseconds;
+            return false;
+        }
+        if (at < _nextSweepAt)
+            return false;
+        _nextSweepAt = at + intervalMicroseconds;
+        return true;
     }
 }
