@@ -41,7 +41,7 @@ public sealed class FuzzTests
         return [pcap, pcapNs, ng.ToArray(), ngBig.ToArray(), Gzip(pcap), real, real];
     }
 
-    private static readonly Gen<(int Op, int Position, byte Value)> Mutation = Gen.Select(Gen.Int[0, 4], Gen.Int[0, int.MaxValue], Gen.Byte);
+    internal static readonly Gen<(int Op, int Position, byte Value)> Mutation = Gen.Select(Gen.Int[0, 4], Gen.Int[0, int.MaxValue], Gen.Byte);
 
     [Fact]
     public void Mutated_captures_never_crash_or_hang()
@@ -68,7 +68,7 @@ public sealed class FuzzTests
         Assert.True(rejected < runs, "every mutated input was rejected: the fuzzer is not reaching the reader");
     }
 
-    private static byte[] Mutate(byte[] original, (int Op, int Position, byte Value)[] mutations)
+    internal static byte[] Mutate(byte[] original, (int Op, int Position, byte Value)[] mutations)
     {
         var bytes = new List<byte>(original);
         foreach (var (op, position, value) in mutations)

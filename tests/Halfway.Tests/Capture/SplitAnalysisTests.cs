@@ -1,3 +1,4 @@
+using CsCheck;
 using Halfway.Analysis;
 using Halfway.Capture;
 using Halfway.Tests.Analysis;
@@ -79,7 +80,7 @@ public sealed class SplitAnalysisTests
         public void Count(in ConnectionSummary s) => Record($"count {s.Client} {FateNames.Name(s.Fate)} {s.Kind} {s.Handshake}");
     }
 
-    /// <summary>The files analysed one after the other by one engine on this thread, or split; the read summary is the split one's.</summary>
+    /// <summary>The files analysed one after the other by one engine on this thread, or split.</summary>
     private static (List<string> Calls, AnalysisEngine Engine, CaptureReadSummary? Read) Analyse(IReadOnlyList<byte[]> files, bool split,
         CancellationToken token = default, bool slowSink = false)
     {
@@ -92,7 +93,7 @@ public sealed class SplitAnalysisTests
         else
             for (int i = 0; i < files.Count; i++)
                 using (var reader = new CaptureReader(new MemoryStream(files[i]), $"file{i}.pcap"))
-                    CaptureAnalysis.Feed(reader, engine, token: token);
+                    read = CaptureAnalysis.Feed(reader, engine, token: token); // the summary of the last file only
         engine.Finish();
         return (sink.Calls, engine, read);
     }
@@ -142,6 +143,31 @@ public sealed class SplitAnalysisTests
         Assert.Equal(single, split);
         Assert.True(read!.Damaged);
         Assert.Contains(read.Warnings, w => w.Message.Contains("truncated"));
+    }
+
+    [Fact]
+    public void Mutated_captures_give_the_same_connections_and_warnings_split_or_not()
+    {
+        var original = Capture(Packets(600)); // ~4,000 packets: several batches a thread
+        int compared = 0;
+        FuzzTests.Mutation.Array[1, 6].Sample(mutations =>
+        {
+            var bytes = FuzzTests.Mutate(original, mutations);
+            string? rejectedOne = null, rejectedSplit = null;
+            (List<string> Calls, AnalysisEngine Engine, CaptureReadSummary? Read)? one = null, split = null;
+            try { one = Analyse([bytes], split: false); } catch (HalfwayException e) { rejectedOne = e.Message; }
+            try { split = Analyse([bytes], split: true); } catch (HalfwayException e) { rejectedSplit = e.Message; }
+            Assert.Equal(rejectedOne, rejectedSplit);
+            if (one is { } a && split is { } b)
+            {
+                Assert.Equal(a.Calls, b.Calls);
+                Assert.Equal(a.Read!.Warnings, b.Read!.Warnings);
+                Assert.Equal(a.Read.TcpPackets, b.Read.TcpPackets);
+                compared++;
+            }
+        }, iter: 300, threads: 1);
+        Assert.True(compared > 150, $"only {compared} of 300 mutated captures could be read");
+        Assert.Equal(0, TwinFeed.Running);
     }
 
     [Fact]
