@@ -33,7 +33,7 @@ internal sealed class TwinFeed : IDisposable
     private readonly FinishedQueue _twinsPending = new();
     private long _twinBatches, _ownBatches;
     private long _twinOrdinal;
-    private bool _twinWaiting, _ownWaiting, _twinEnded, _stopping, _joined;
+    private bool _twinWaiting, _ownWaiting, _twinEnded, _ownEnded, _stopping, _joined;
     private Exception? _error;
     private static int s_running;
 
@@ -100,7 +100,8 @@ internal sealed class TwinFeed : IDisposable
                 Monitor.PulseAll(_lock);
             if (_twinBatches - _ownBatches > MaxLead)
             {
-                while (_twinBatches - _ownBatches > MaxLead / 2 && !_stopping)
+                // Not once the calling thread has read its last packet: it would never catch up (the file changed).
+                while (_twinBatches - _ownBatches > MaxLead / 2 && !_stopping && !_ownEnded)
                 {
                     _twinWaiting = true;
                     Monitor.Wait(_lock);
@@ -147,6 +148,9 @@ internal sealed class TwinFeed : IDisposable
     {
         lock (_lock)
         {
+            _ownEnded = true;
+            if (_twinWaiting)
+                Monitor.PulseAll(_lock);
             while (!_twinEnded)
             {
                 _ownWaiting = true;

@@ -196,6 +196,32 @@ public sealed class SplitAnalysisTests
         Assert.Equal(0, TwinFeed.Running);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Threads_that_read_different_lengths_of_a_file_do_not_wait_for_each_other_forever(bool twinReadsMore)
+    {
+        // A file cut or replaced while it is read: one thread sees far more packets than the other. Nothing is promised
+        // about the report then, only that the analysis ends.
+        var packets = Packets(20000);
+        var longer = Capture(packets);
+        var shorter = Capture(packets.Take(2000));
+        Func<CaptureReader> open = () =>
+        {
+            bool twin = Thread.CurrentThread.Name == "halfway twin";
+            return new CaptureReader(new MemoryStream(twin == twinReadsMore ? longer : shorter), "changing.pcap");
+        };
+        var engine = new AnalysisEngine(new AnalysisContext(), _ => { });
+        var analysis = Task.Run(() =>
+        {
+            CaptureAnalysis.FeedSplit([open], engine);
+            engine.Finish();
+        });
+        Assert.Same(analysis, await Task.WhenAny(analysis, Task.Delay(TimeSpan.FromSeconds(60))));
+        await analysis;
+        Assert.Equal(0, TwinFeed.Running);
+    }
+
     [Fact]
     public void Cancellation_reaches_the_caller_and_the_twin_thread_ends()
     {
