@@ -10,7 +10,7 @@ namespace Halfway.Capture;
 /// </summary>
 public static class CaptureAnalysis
 {
-    /// <summary>Files at least this big are parsed on a second thread: for small ones starting it costs more than it saves.</summary>
+    /// <summary>Files at least this big are read on a second thread too (when there is a second CPU): for small ones starting it costs more than it saves.</summary>
     internal const long ParseAheadFileLength = 8 << 20;
 
     /// <param name="progress">Called now and then with (file, bytes read, file length or 0 when unknown).</param>
@@ -32,7 +32,7 @@ public static class CaptureAnalysis
             long onDisk = new FileInfo(file).Length;
             long length = reader.Compressed ? 0 : onDisk;
             results.Add(Feed(reader, engine, filter, token, progress is null ? null : position => progress(file, position, length),
-                parseAhead: onDisk >= ParseAheadFileLength));
+                parseAhead: onDisk >= ParseAheadFileLength && Environment.ProcessorCount >= 2));
         }
         return Combine(results);
     }
