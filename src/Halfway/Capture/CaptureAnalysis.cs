@@ -57,7 +57,7 @@ public static class CaptureAnalysis
                 if (!info.Exists || info.Length == 0)
                     return false;
                 using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
-                if (!stream.CanSeek || stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+                if (!stream.CanSeek || CaptureReader.IsGzip(magic.AsSpan(0, stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false))))
                     return false;
                 total += info.Length;
             }

@@ -63,7 +63,7 @@ public sealed class CaptureReader : IDisposable
         bool compressed = false;
         if (!Ensure(4))
             throw new HalfwayException($"{name}: not a capture file: it is {(_end == 0 ? "empty" : $"only {_end} bytes long")}");
-        if (_buffer[0] == 0x1f && _buffer[1] == 0x8b)
+        if (IsGzip(_buffer.AsSpan(0, _end)))
         {
             // gzip: restart on the decompressed stream with the bytes already read put back in front.
             var prefix = _buffer.AsSpan(0, _end).ToArray();
@@ -78,6 +78,9 @@ public sealed class CaptureReader : IDisposable
         ReadFileHeader();
         return (_stream, compressed);
     }
+
+    /// <summary>True when the bytes start like a gzip stream (its magic number).</summary>
+    public static bool IsGzip(ReadOnlySpan<byte> start) => start.Length >= 2 && start[0] == 0x1f && start[1] == 0x8b;
 
     /// <param name="length">Read only this many bytes of the file (its length when a first reader opened it), or all of it.</param>
     public static CaptureReader Open(string path, long? length = null)
