@@ -1,41 +1,17 @@
 using System.Text;
 using Halfway.Analysis;
 using Halfway.Capture;
-using Halfway.Tests.Analysis;
-using static Halfway.Tests.Capture.CaptureBytes;
 
 namespace Halfway.Tests.Capture;
 
 /// <summary>
-/// Parsing on a second thread (big files) must not change what `explain` reports: the same connections, fates and
+/// Parsing on a second thread (big compressed files) must not change what `explain` reports: the same connections, fates and
 /// evidence in the same order, the same counts and warnings; errors and cancellation reach the caller, and the thread ends.
 /// </summary>
 /// <remarks>In the serial collection: a lab test feeding a big capture at the same time would start a parsing thread too.</remarks>
 [Collection(LabCollection.Name)]
 public sealed class ParseAheadTests
 {
-    /// <summary>Enough connections of several kinds for many batches: accepted, half-established (SYN-ACK re-sent), refused, SYN dropped.</summary>
-    private static byte[] BusyCapture(int connections, double spacingSeconds = 0.0003)
-    {
-        var packets = new List<(long Microseconds, byte[] Ip)>();
-        for (int i = 0; i < connections; i++)
-        {
-            var client = $"10.{1 + i / 60000}.{i / 250 % 240}.{i % 250 + 1}:{10000 + i % 50000}";
-            double t = i * spacingSeconds;
-            var c = new Conversation(client, "10.0.0.1:8080", clientIsn: (uint)(1000 + i), serverIsn: (uint)(900_000 + i));
-            _ = (i % 10) switch
-            {
-                0 => c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).SynAck(t + 1.0001).Ack(t + 1.01).Data(t + 2, 10).BareRst(t + 2.0001),
-                1 => c.Syn(t).Refuse(t + 0.0001),
-                2 => c.Syn(t).Syn(t + 1).Syn(t + 3),
-                _ => c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).Data(t + 0.011, 100).ServerAck(t + 0.012).ClientFin(t + 0.02).ServerFin(t + 0.021).Ack(t + 0.03),
-            };
-            packets.AddRange(c.Packets);
-        }
-        var sorted = packets.OrderBy(p => p.Microseconds).ToList();
-        return Pcap(101, sorted.Select(p => new PcapRecord(p.Microseconds, p.Ip)));
-    }
-
     /// <summary>The whole `explain --json --all` output and the read summary for a capture fed one way or the other.</summary>
     private static string Explain(byte[] bytes, bool parseAhead, CancellationToken token = default)
     {
@@ -59,7 +35,7 @@ public sealed class ParseAheadTests
     [Fact]
     public void A_busy_capture_gives_the_same_report_either_way()
     {
-        var bytes = BusyCapture(6000); // ~37,000 packets: 9 batches
+        var bytes = BusyTraffic.Capture(BusyTraffic.Packets(6000)); // ~40,000 packets: 10 batches
         string inline = Explain(bytes, parseAhead: false);
         Assert.Equal(inline, Explain(bytes, parseAhead: true));
         Assert.Contains("\"half_established\":true", inline.Replace(" ", ""));
@@ -69,7 +45,7 @@ public sealed class ParseAheadTests
     [Fact]
     public void A_capture_cut_short_gives_the_same_warnings_and_reports_either_way()
     {
-        var whole = BusyCapture(3000);
+        var whole = BusyTraffic.Capture(BusyTraffic.Packets(3000));
         var cut = whole.AsSpan(0, whole.Length * 2 / 3 + 7).ToArray(); // ends inside a record
         string inline = Explain(cut, parseAhead: false);
         Assert.Equal(inline, Explain(cut, parseAhead: true));
@@ -80,7 +56,7 @@ public sealed class ParseAheadTests
     [Fact]
     public void Cancellation_reaches_the_caller_and_the_parsing_thread_ends()
     {
-        var bytes = BusyCapture(12000); // > 65,536 frames: the parser looks at the token
+        var bytes = BusyTraffic.Capture(BusyTraffic.Packets(12000)); // > 65,536 frames: the parser looks at the token
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         Assert.Throws<OperationCanceledException>(() => Explain(bytes, parseAhead: true, cancelled.Token));
@@ -90,7 +66,7 @@ public sealed class ParseAheadTests
     [Fact]
     public void An_exception_in_the_analysis_stops_the_parsing_thread()
     {
-        var bytes = BusyCapture(6000, spacingSeconds: 0.002); // 12 s: the engine finishes connections (and calls the sink) while packets come
+        var bytes = BusyTraffic.Capture(BusyTraffic.Packets(6000, spacingSeconds: 0.006)); // 12 s: the engine finishes connections (and calls the sink) while packets come
         var engine = new AnalysisEngine(new AnalysisContext(), _ => throw new InvalidOperationException("sink failed"));
         using (var reader = new CaptureReader(new MemoryStream(bytes), "busy.pcap"))
         {

@@ -1,8 +1,6 @@
 using CsCheck;
 using Halfway.Analysis;
 using Halfway.Capture;
-using Halfway.Tests.Analysis;
-using static Halfway.Tests.Capture.CaptureBytes;
 
 namespace Halfway.Tests.Capture;
 
@@ -15,52 +13,6 @@ namespace Halfway.Tests.Capture;
 [Collection(LabCollection.Name)]
 public sealed class SplitAnalysisTests
 {
-    /// <summary>
-    /// Connections of every kind the engine tells apart, several starting at the same microsecond (so that shards must
-    /// agree on their order), over many sweeps: accepted, half-established, refused, SYNs dropped, scans, a start not
-    /// captured, duplicates, port reuse with a new ISN, and stragglers after a close (ignored, then a new connection).
-    /// </summary>
-    private static List<(long Microseconds, byte[] Ip)> Packets(int connections, double spacingSeconds = 0.0004)
-    {
-        var packets = new List<(long Microseconds, byte[] Ip)>();
-        for (int i = 0; i < connections; i++)
-        {
-            var client = $"10.{1 + i / 60000}.{i / 250 % 240}.{i % 250 + 1}:{10000 + i % 50000}";
-            double t = i / 3 * spacingSeconds; // three at a time
-            var c = new Conversation(client, "10.0.0.1:8080", clientIsn: (uint)(1000 + i), serverIsn: (uint)(900_000 + i));
-            switch (i % 12)
-            {
-                case 0: c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).SynAck(t + 1.0001).Ack(t + 1.01).Data(t + 2, 10).BareRst(t + 2.0001); break;
-                case 1: c.Syn(t).Refuse(t + 0.0001); break;
-                case 2: c.Syn(t).Syn(t + 1).Syn(t + 3); break;
-                case 3: c.Syn(t).SynAck(t + 0.0001).SynAck(t + 1.0001).SynAck(t + 3.0001); break;
-                case 4: c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).Data(t + 0.011, 100).ServerAck(t + 0.012); break; // still open at the end
-                case 5:
-                    c.Syn(t).SynAck(t + 0.0001).Duplicate().Ack(t + 0.01).Data(t + 0.011, 100).ServerAck(t + 0.012).ClientFin(t + 0.02).ServerFin(t + 0.021).Ack(t + 0.03);
-                    // The same 4-tuple again with a new ISN: a new connection, refused this time.
-                    packets.AddRange(new Conversation(client, "10.0.0.1:8080", clientIsn: (uint)(500_000 + i), serverIsn: 7).Syn(t + 0.5).Refuse(t + 0.5001).Packets);
-                    break;
-                case 6:
-                    c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).ClientFin(t + 0.02).ServerFin(t + 0.021).Ack(t + 0.03);
-                    var fin = c.Packets[3].Ip; // re-sent after the flow was finished: ignored within 10 s, a new (unknown) connection after
-                    packets.Add((Conversation.Epoch + (long)((t + 4) * 1e6), fin));
-                    packets.Add((Conversation.Epoch + (long)((t + 15) * 1e6), fin));
-                    break;
-                case 7:
-                    c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).Data(t + 0.011, 10).ServerAck(t + 0.012);
-                    c.Packets.RemoveRange(0, 3); // its start is not in the capture
-                    break;
-                case 8: c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).SynAck(t + 1.0001).Ack(t + 1.01).Data(t + 1.02, 10).ServerAck(t + 1.021); break;
-                default: c.Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).Data(t + 0.011, 100).ServerAck(t + 0.012).ClientFin(t + 0.02).ServerFin(t + 0.021).Ack(t + 0.03); break;
-            }
-            packets.AddRange(c.Packets);
-        }
-        return [.. packets.OrderBy(p => p.Microseconds)];
-    }
-
-    private static byte[] Capture(IEnumerable<(long Microseconds, byte[] Ip)> packets) =>
-        Pcap(101, packets.Select(p => new PcapRecord(p.Microseconds, p.Ip)));
-
     /// <summary>Every call the engine made on its sink, in order, with what each connection was.</summary>
     private sealed class RecordingSink(bool slow = false) : IConnectionSink
     {
@@ -103,8 +55,8 @@ public sealed class SplitAnalysisTests
     [InlineData(true)]
     public void A_split_analysis_hands_over_the_same_connections_in_the_same_order(bool slowSink)
     {
-        var packets = Packets(9000); // ~60,000 packets: ~60 batches a thread, ~1.2 s of capture, 15 s with the stragglers
-        var bytes = Capture(packets);
+        var packets = BusyTraffic.Packets(9000); // ~60,000 packets: ~60 batches a thread, ~1.2 s of capture, 15 s with the stragglers
+        var bytes = BusyTraffic.Capture(packets);
         var (single, one, _) = Analyse([bytes], split: false);
         var (split, engine, read) = Analyse([bytes], split: true, slowSink: slowSink);
         Assert.True(engine.IsSplit);
@@ -123,9 +75,9 @@ public sealed class SplitAnalysisTests
     [Fact]
     public void A_split_analysis_over_two_files_is_one_observation()
     {
-        var packets = Packets(4000);
+        var packets = BusyTraffic.Packets(4000);
         int cut = packets.Count * 2 / 5;
-        var files = new[] { Capture(packets.Take(cut)), Capture(packets.Skip(cut)) };
+        var files = new[] { BusyTraffic.Capture(packets.Take(cut)), BusyTraffic.Capture(packets.Skip(cut)) };
         var (single, _, _) = Analyse(files, split: false);
         var (split, engine, read) = Analyse(files, split: true);
         Assert.Equal(single, split);
@@ -136,7 +88,7 @@ public sealed class SplitAnalysisTests
     [Fact]
     public void A_damaged_capture_gives_the_same_warnings_and_connections_either_way()
     {
-        var whole = Capture(Packets(3000));
+        var whole = BusyTraffic.Capture(BusyTraffic.Packets(3000));
         var cut = whole.AsSpan(0, whole.Length * 2 / 3 + 7).ToArray(); // ends inside a record
         var (single, _, _) = Analyse([cut], split: false);
         var (split, _, read) = Analyse([cut], split: true);
@@ -148,7 +100,7 @@ public sealed class SplitAnalysisTests
     [Fact]
     public void Mutated_captures_give_the_same_connections_and_warnings_split_or_not()
     {
-        var original = Capture(Packets(600)); // ~4,000 packets: several batches a thread
+        var original = BusyTraffic.Capture(BusyTraffic.Packets(600)); // ~4,000 packets: several batches a thread
         int compared = 0;
         FuzzTests.Mutation.Array[1, 6].Sample(mutations =>
         {
@@ -173,7 +125,7 @@ public sealed class SplitAnalysisTests
     [Fact]
     public void An_exception_in_the_sink_reaches_the_caller_and_the_twin_thread_ends()
     {
-        var bytes = Capture(Packets(6000, spacingSeconds: 0.004)); // 8 s: connections are finished (and merged) while packets come
+        var bytes = BusyTraffic.Capture(BusyTraffic.Packets(6000, spacingSeconds: 0.004)); // 8 s: connections are finished (and merged) while packets come
         var engine = new AnalysisEngine(new AnalysisContext(), _ => throw new InvalidOperationException("sink failed"));
         var e = Assert.Throws<InvalidOperationException>(() =>
             CaptureAnalysis.FeedSplit([() => new CaptureReader(new MemoryStream(bytes), "busy.pcap")], engine));
@@ -184,7 +136,7 @@ public sealed class SplitAnalysisTests
     [Fact]
     public void An_exception_on_the_twin_thread_reaches_the_caller()
     {
-        var bytes = Capture(Packets(3000));
+        var bytes = BusyTraffic.Capture(BusyTraffic.Packets(3000));
         int opened = 0;
         // The second opening of the file is the twin's or the caller's, whichever came second: either way the caller must see it.
         Func<CaptureReader> open = () => Interlocked.Increment(ref opened) == 2
@@ -203,9 +155,9 @@ public sealed class SplitAnalysisTests
     {
         // A file cut or replaced while it is read: one thread sees far more packets than the other. Nothing is promised
         // about the report then, only that the analysis ends.
-        var packets = Packets(20000);
-        var longer = Capture(packets);
-        var shorter = Capture(packets.Take(2000));
+        var packets = BusyTraffic.Packets(20000);
+        var longer = BusyTraffic.Capture(packets);
+        var shorter = BusyTraffic.Capture(packets.Take(2000));
         Func<CaptureReader> open = () =>
         {
             bool twin = Thread.CurrentThread.Name == "halfway twin";
@@ -225,7 +177,7 @@ public sealed class SplitAnalysisTests
     [Fact]
     public void Cancellation_reaches_the_caller_and_the_twin_thread_ends()
     {
-        var bytes = Capture(Packets(12000)); // > 65,536 frames: the parsers look at the token
+        var bytes = BusyTraffic.Capture(BusyTraffic.Packets(12000)); // > 65,536 frames: the parsers look at the token
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         Assert.Throws<OperationCanceledException>(() => Analyse([bytes], split: true, cancelled.Token));
@@ -238,7 +190,7 @@ public sealed class SplitAnalysisTests
         var dir = Directory.CreateTempSubdirectory("halfway-split-");
         try
         {
-            var bytes = Capture(Packets(24000, spacingSeconds: 0.0001)); // > 8 MB
+            var bytes = BusyTraffic.Capture(BusyTraffic.Packets(24000, spacingSeconds: 0.0001)); // > 8 MB
             Assert.True(bytes.Length >= CaptureAnalysis.ParseAheadFileLength, $"{bytes.Length} bytes");
             var plain = Path.Combine(dir.FullName, "big.pcap");
             File.WriteAllBytes(plain, bytes);
@@ -269,12 +221,12 @@ public sealed class SplitAnalysisTests
     [Fact]
     public void A_file_growing_while_it_is_read_is_read_to_the_length_it_had()
     {
-        var packets = Packets(300);
+        var packets = BusyTraffic.Packets(300);
         var path = Path.GetTempFileName();
         try
         {
-            File.WriteAllBytes(path, Capture(packets));
-            long firstThree = Capture(packets.Take(3)).Length; // the file's header and its first three records
+            File.WriteAllBytes(path, BusyTraffic.Capture(packets));
+            long firstThree = BusyTraffic.Capture(packets.Take(3)).Length; // the file's header and its first three records
             int records = 0;
             using (var reader = CaptureReader.Open(path, firstThree))
             {
