@@ -179,41 +179,71 @@ public sealed class AnalysisEngine
         FinishedConnection.Merge(own, twins, bound, _sink);
 
     /// <summary>A shard's packets of a batch (<paramref name="mine"/>: their indices), with the plan's sweeps between them.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void AnalyseShard(ReadOnlySpan<TimedSegment> packets, ReadOnlySpan<int> mine, ShardPlan plan, FinishedQueue finished)
     {
         _finished = finished;
-        var sweeps = plan.Sweeps;
-        long firstOrdinal = plan.FirstOrdinal;
-        int nextSweep = 0;
-        const int recordsAhead = 16, slotsAhead = 8, flowsAhead = 4;
         fixed (TimedSegment* first = packets)
         fixed (int* index = mine)
+            AddInOrder(first, mine.Length, new PlannedPackets(index), plan);
+    }
+
+    /// <summary>Which packets of a batch, in which order: a struct, so that each kind gets code of its own (no call per packet).</summary>
+    private interface IBatchOrder
+    {
+        int this[int i] { get; }
+    }
+
+    /// <summary>Every packet of the batch (an unsplit engine).</summary>
+    private readonly struct AllPackets : IBatchOrder
+    {
+        public int this[int i] => i;
+    }
+
+    /// <summary>A shard's own packets, by their indices in the batch.</summary>
+    private readonly unsafe struct PlannedPackets(int* index) : IBatchOrder
+    {
+        public int this[int i] => index[i];
+    }
+
+    /// <summary>
+    /// The packets <paramref name="order"/> picks from a batch, each one's slot in the flow table, then its flow, fetched
+    /// into the cache a few packets ahead (see <see cref="FlowTable.PrefetchSlot"/>): looked up one after the other,
+    /// every packet waited for both; fetched ahead, those waits overlap with the work on the packets before it. A shard
+    /// (<paramref name="plan"/> given) sweeps where its plan says; an unsplit engine where each packet's time says.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private unsafe void AddInOrder<TOrder>(TimedSegment* first, int n, TOrder order, ShardPlan? plan) where TOrder : struct, IBatchOrder
+    {
+        // The batch's records are fetched ahead too (a parse-ahead batch was written on the other core).
+        const int recordsAhead = 16, slotsAhead = 8, flowsAhead = 4;
+        var sweeps = plan?.Sweeps;
+        long firstOrdinal = plan?.FirstOrdinal ?? 0;
+        int nextSweep = 0;
+        for (int i = 0; i < Math.Min(recordsAhead, n); i++)
+            PrefetchRecord(first + order[i]);
+        for (int i = 0; i < Math.Min(slotsAhead, n); i++)
+            _flows.PrefetchSlot(first[order[i]].Hash);
+        for (int i = 0; i < Math.Min(flowsAhead, n); i++)
+            _flows.PrefetchFlow(first[order[i]].Hash);
+        for (int i = 0; i < n; i++)
         {
-            int n = mine.Length;
-            for (int i = 0; i < Math.Min(recordsAhead, n); i++)
-                PrefetchRecord(first + index[i]);
-            for (int i = 0; i < Math.Min(slotsAhead, n); i++)
-                _flows.PrefetchSlot(first[index[i]].Hash);
-            for (int i = 0; i < Math.Min(flowsAhead, n); i++)
-                _flows.PrefetchFlow(first[index[i]].Hash);
-            for (int i = 0; i < n; i++)
+            int k = order[i];
+            if (sweeps is not null)
             {
-                int k = index[i];
                 while (nextSweep < sweeps.Count && sweeps[nextSweep].Index <= k)
                     SweepBefore(firstOrdinal + sweeps[nextSweep].Index, sweeps[nextSweep++].At);
-                if (i + recordsAhead < n)
-                    PrefetchRecord(first + index[i + recordsAhead]);
-                if (i + slotsAhead < n)
-                    _flows.PrefetchSlot(first[index[i + slotsAhead]].Hash);
-                if (i + flowsAhead < n)
-                    _flows.PrefetchFlow(first[index[i + flowsAhead]].Hash);
-                ref readonly var p = ref first[k];
                 _position = firstOrdinal + k;
-                AddPacket(p.At, p.Segment, p.Hash);
             }
+            if (i + recordsAhead < n)
+                PrefetchRecord(first + order[i + recordsAhead]);
+            if (i + slotsAhead < n)
+                _flows.PrefetchSlot(first[order[i + slotsAhead]].Hash);
+            if (i + flowsAhead < n)
+                _flows.PrefetchFlow(first[order[i + flowsAhead]].Hash);
+            ref readonly var p = ref first[k];
+            AddPacket(p.At, p.Segment, p.Hash);
         }
-        while (nextSweep < sweeps.Count)
+        while (sweeps is not null && nextSweep < sweeps.Count)
             SweepBefore(firstOrdinal + sweeps[nextSweep].Index, sweeps[nextSweep++].At);
     }
 
@@ -223,39 +253,13 @@ public sealed class AnalysisEngine
         Sweep(at);
     }
 
-    /// <summary>
-    /// A batch of segments, in order. Each packet's slot in the flow table, then its flow, is fetched into the cache
-    /// a few packets ahead (see <see cref="FlowTable.PrefetchSlot"/>): looked up one after the other, every packet waited
-    /// for both; fetched ahead, those waits overlap with the work on the packets before it.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>A batch of segments, in order (see <see cref="AddInOrder"/>).</summary>
     internal unsafe void AddPackets(ReadOnlySpan<TimedSegment> packets)
     {
         if (_isShard)
             throw new InvalidOperationException("this engine is split into shards: it takes packets only in planned batches");
-        // The batch itself was just written by the parsing thread, on the other core: its lines are fetched ahead too.
-        const int recordsAhead = 16, slotsAhead = 8, flowsAhead = 4;
         fixed (TimedSegment* first = packets)
-        {
-            int n = packets.Length;
-            for (int i = 0; i < Math.Min(recordsAhead, n); i++)
-                PrefetchRecord(first + i);
-            for (int i = 0; i < Math.Min(slotsAhead, n); i++)
-                _flows.PrefetchSlot(first[i].Hash);
-            for (int i = 0; i < Math.Min(flowsAhead, n); i++)
-                _flows.PrefetchFlow(first[i].Hash);
-            for (int i = 0; i < n; i++)
-            {
-                if (i + recordsAhead < n)
-                    PrefetchRecord(first + i + recordsAhead);
-                if (i + slotsAhead < n)
-                    _flows.PrefetchSlot(first[i + slotsAhead].Hash);
-                if (i + flowsAhead < n)
-                    _flows.PrefetchFlow(first[i + flowsAhead].Hash);
-                ref readonly var p = ref first[i];
-                AddPacket(p.At, p.Segment, p.Hash);
-            }
-        }
+            AddInOrder(first, packets.Length, default(AllPackets), plan: null);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
