@@ -150,7 +150,7 @@ public sealed class AnalysisEngine
     {
         if (_twin is not null)
             return true;
-        if (_isShard || _packetsAnalysed > 0 || _connectionsFinished > 0 || _flows.Count > 0 || _clock.Started)
+        if (_isShard || _clock.Started || _flows.Count > 0 || _connectionsFinished > 0) // packets start the clock; lab observations may not
             return false;
         _twin = new AnalysisEngine(_context, _sink) { _isShard = true, _planner = new ShardPlanner(twin: true) };
         _planner = new ShardPlanner(twin: false);
