@@ -13,4 +13,11 @@ public sealed record AnalysisContext
     public int? AcceptQueueLimit { get; init; }
     /// <summary>A flow with no packet for this long is finished (its fate is decided at that moment).</summary>
     public long IdleTimeoutMicroseconds { get; init; } = 300_000_000;
+    /// <summary>
+    /// The source created every connection and knows how long each lasted (a lab run): a flow then ends only when
+    /// observation ends or a new connection (a SYN with another ISN) takes its 4-tuple — never after a silence or a RST,
+    /// which a capture file must guess from (a client quiet for 5 minutes, or a call seconds after a RST, is still the
+    /// same connection).
+    /// </summary>
+    public bool ConnectionLifetimesKnown { get; init; }
 }

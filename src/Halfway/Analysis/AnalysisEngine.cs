@@ -94,7 +94,8 @@ public sealed class AnalysisEngine
         switch (observation)
         {
             case PacketObservation packet:
-                AddPacket(packet.AtMicroseconds, packet.Segment, packet.DeliveredAtMicroseconds ?? 0, packet.DroppedByLink);
+                AddPacket(packet.AtMicroseconds, packet.Segment, FlowTable.HashOf(packet.Segment.Source, packet.Segment.Destination),
+                    packet.DroppedByLink ? -1 : packet.DeliveredAtMicroseconds ?? 0, packet.DroppedByLink ? packet.DropReason ?? "no reason given" : null);
                 break;
             case ClientCallObservation call:
                 AddClientCall(call);
@@ -116,10 +117,10 @@ public sealed class AnalysisEngine
     /// The hot path for capture files: one TCP segment, no allocation unless it starts a flow. A segment the lab's link
     /// dropped still shows what its sender did, so it is analysed like any other; the timeline says it was dropped.
     /// </summary>
-    public void AddPacket(long atMicroseconds, in TcpSegment segment, long deliveredAtMicroseconds = 0, bool droppedByLink = false)
+    public void AddPacket(long atMicroseconds, in TcpSegment segment)
     {
         ThrowIfSplit();
-        AddPacket(atMicroseconds, segment, FlowTable.HashOf(segment.Source, segment.Destination), deliveredAtMicroseconds, droppedByLink);
+        AddPacket(atMicroseconds, segment, FlowTable.HashOf(segment.Source, segment.Destination));
     }
 
     private void ThrowIfSplit()
@@ -273,7 +274,9 @@ public sealed class AnalysisEngine
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal void AddPacket(long atMicroseconds, in TcpSegment segment, uint hash, long deliveredAtMicroseconds = 0, bool droppedByLink = false)
+    /// <param name="deliveredAtMicroseconds">When a lab link delivered the segment (0: not known; -1: the link dropped it).</param>
+    /// <param name="droppedBy">Why the lab's link dropped it (null: it did not).</param>
+    internal void AddPacket(long atMicroseconds, in TcpSegment segment, uint hash, long deliveredAtMicroseconds = 0, string? droppedBy = null)
     {
         _packetsAnalysed++;
         if (!_isShard)
@@ -307,9 +310,9 @@ public sealed class AnalysisEngine
         }
         flow.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds);
         _flows.SetDue(slot, DueAt(flow));
-        if (droppedByLink)
+        if (droppedBy is not null)
             flow.AddNote(atMicroseconds, segment.Source == flow.Client ? TimelineColumn.WireToServer : TimelineColumn.WireToClient,
-                $"{TcpFlagsText.Short(segment.Flags)} above dropped by the link");
+                $"{TcpFlagsText.Short(segment.Flags)} above dropped by the link ({droppedBy})");
     }
 
     private void AddClientCall(ClientCallObservation call)
@@ -344,9 +347,15 @@ public sealed class AnalysisEngine
                 flow.AddNote(socket.AtMicroseconds, TimelineColumn.Server, $"SYN-RECV ({socket.Retransmits} re-sent)");
                 break;
             case "none":
-                flow.Add(ConnectionEventKind.ServerSocketGone, socket.AtMicroseconds);
-                flow.AddNote(socket.AtMicroseconds, TimelineColumn.Server, "no socket");
+            {
+                // A connection the table once held is gone from it; one it never held (a syncookie's) was never there.
+                bool held = false;
+                foreach (ref readonly var e in flow.Events)
+                    held |= e.Kind is ConnectionEventKind.ServerRequestSocket or ConnectionEventKind.ServerEstablished;
+                flow.Add(ConnectionEventKind.ServerSocketGone, socket.AtMicroseconds, held ? 1 : 0);
+                flow.AddNote(socket.AtMicroseconds, TimelineColumn.Server, held ? "no socket any more" : "no socket");
                 break;
+            }
             case "LISTEN":
                 break;
             default:
@@ -376,11 +385,14 @@ public sealed class AnalysisEngine
 
     /// <summary>
     /// When the flow is finished if no packet comes: closed and quiet for <see cref="ClosedLingerMicroseconds"/>, never
-    /// connected and quiet for <see cref="UnconnectedIdleMicroseconds"/>, or idle past the context's timeout.
+    /// connected and quiet for <see cref="UnconnectedIdleMicroseconds"/>, or idle past the context's timeout; never, when
+    /// the source knows the connections' lifetimes (<see cref="AnalysisContext.ConnectionLifetimesKnown"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private long DueAt(Flow flow)
     {
+        if (_context.ConnectionLifetimesKnown)
+            return long.MaxValue;
         long idle = _context.IdleTimeoutMicroseconds;
         if (flow.Closed)
             idle = Math.Min(idle, ClosedLingerMicroseconds);

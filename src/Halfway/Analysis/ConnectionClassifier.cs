@@ -22,6 +22,8 @@ public sealed class ConnectionClassifier
     /// data that went unanswered was not lost on the way (Linux ACKs the first segments at once): one retransmission is enough.
     /// </summary>
     public const long NearServerSynAckGapMicroseconds = 1_000;
+    /// <summary>A syncookie is valid at least this long after it was issued.</summary>
+    public const long CookieMinimumLifetimeMicroseconds = 60_000_000;
     /// <summary>A syncookie dies 60–120 s after it was issued.</summary>
     public const long CookieLifetimeMicroseconds = 120_000_000;
     public const int MaxEvidence = 32;
@@ -48,6 +50,10 @@ public sealed class ConnectionClassifier
         public int Retransmissions;
         public long? ServerCompleteAt, ServerEstablishedAt, AcceptedAt, BareRstAt, CallResetAt, ClientRstAt, ClientFinAt;
         public long? RequestSocketAfterAckAt, SocketGoneAt, GotDataAt;
+        /// <summary>The client's latest ACK of a SYN-ACK (the handshake ACK, or the re-ACK of a re-sent one) with no client segment since.</summary>
+        public long? PendingSynAckAckAt;
+        /// <summary>The bare RST answered an ACK of a SYN-ACK, before the client had sent any data: the request socket reset it.</summary>
+        public bool RstAnsweredSynAckAck;
         public bool ConnectFailed, ConnectRefused, SawStart, ClientSegmentSinceResend;
     }
 
@@ -108,9 +114,12 @@ public sealed class ConnectionClassifier
                     Keep(e);
                 }
                 _s.LastClientSegmentAt = at;
+                _s.PendingSynAckAckAt = at;
                 break;
             case ConnectionEventKind.ClientAck:
                 _s.LastClientSegmentAt = at;
+                // A pure ACK right after a re-sent SYN-ACK answers it; any other (a keepalive probe, say) does not.
+                _s.PendingSynAckAckAt = _s.LastResendAt is not null && !_s.ClientSegmentSinceResend ? at : null;
                 if (_s.ResendsAfterAck > 0 && !_s.ClientSegmentSinceResend)
                     Keep(e);
                 _s.ClientSegmentSinceResend = true;
@@ -121,6 +130,7 @@ public sealed class ConnectionClassifier
                 _s.FirstDataAt ??= at;
                 _s.LastClientSegmentAt = at;
                 _s.ClientSegmentSinceResend = true;
+                _s.PendingSynAckAckAt = null;
                 if (e.Kind == ConnectionEventKind.ClientFin)
                     _s.ClientFinAt ??= at;
                 if (e.Kind == ConnectionEventKind.ClientRetransmission)
@@ -145,6 +155,7 @@ public sealed class ConnectionClassifier
                 if (_s.BareRstAt is null)
                 {
                     _s.BareRstAt = at;
+                    _s.RstAnsweredSynAckAck = _s.PendingSynAckAckAt is { } ackAt && at - ackAt <= ResetAtHandshakeWindowMicroseconds && _s.FirstDataAt is null;
                     Keep(e);
                 }
                 break;
@@ -320,6 +331,10 @@ public sealed class ConnectionClassifier
             }
             if (!requestSocket && _s.FirstResendAfterAckAt is null && reset - connected <= ResetAtHandshakeWindowMicroseconds && _s.RetransmissionsUnanswered == 0)
                 return V(Fate.ResetAtHandshake, true, RequestSocketKind, "a RST answered the final ACK at once");
+            // tcp_abort_on_overflow=1: the request socket answers the ACK of its (re-sent) SYN-ACK with a RST when the accept
+            // queue is full. A request that had expired sends no SYN-ACK to be ACKed, and a syncookie sends none again.
+            if (_s.RstAnsweredSynAckAck && _s.BareRstAt == reset)
+                return V(Fate.ResetAtHandshake, true, RequestSocketKind, "a RST answered the client's ACK of the re-sent SYN-ACK at once, before any data");
             string? kind = requestSocket ? RequestSocketKind : (serverSideObserved || reset - connected >= NoResendMeansNoRequestMicroseconds) ? SyncookieKind : null;
             return V(Fate.ResetOnData, true, kind, "a bare RST answered the client's segment: the server held no state for it");
         }

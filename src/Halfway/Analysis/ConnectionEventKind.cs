@@ -15,9 +15,9 @@ public enum ConnectionEventKind : byte
     ServerSynAckResent,
     /// <summary>A RST|ACK answering the SYN: nothing listens.</summary>
     ServerRefused,
-    /// <summary>The client's ACK of the SYN-ACK: the client is connected. Value: when it reached the server (lab link), or 0.</summary>
+    /// <summary>The client's ACK of the SYN-ACK: the client is connected. Value: when it reached the server (lab link), 0 when not known, -1 when the lab's link dropped it.</summary>
     ClientHandshakeAck,
-    /// <summary>A pure ACK from the client after the handshake (e.g. the re-ACK of a re-sent SYN-ACK).</summary>
+    /// <summary>A pure ACK from the client after the handshake (e.g. the re-ACK of a re-sent SYN-ACK). Value: -1 when the lab's link dropped it, else 0.</summary>
     ClientAck,
     /// <summary>New client data. Value: payload bytes.</summary>
     ClientData,

@@ -13,8 +13,10 @@ public static class EventText
         ConnectionEventKind.ServerSynAckAnsweringSyn => "the server sent its SYN-ACK again, answering the re-sent SYN",
         ConnectionEventKind.ServerSynAckResent => "the server re-sent its SYN-ACK (same ISN): it had not completed the handshake",
         ConnectionEventKind.ServerRefused => "the server answered the SYN with RST|ACK: nothing listening",
-        ConnectionEventKind.ClientHandshakeAck => "the client ACKed the SYN-ACK: its connect() returned",
-        ConnectionEventKind.ClientAck => "the client ACKed again",
+        ConnectionEventKind.ClientHandshakeAck => e.Value < 0
+            ? "the client ACKed the SYN-ACK: its connect() returned (the lab's link dropped this ACK: the server never saw it)"
+            : "the client ACKed the SYN-ACK: its connect() returned",
+        ConnectionEventKind.ClientAck => e.Value < 0 ? "the client ACKed again (the lab's link dropped this ACK)" : "the client ACKed again",
         ConnectionEventKind.ClientData => $"the client sent {e.Value} bytes of data",
         ConnectionEventKind.ClientRetransmission => e.Value > 0 ? $"the client re-sent {e.Value} bytes: no acknowledgement had come" : "the client re-sent its FIN: no acknowledgement had come",
         ConnectionEventKind.ClientFin => "the client sent a FIN (closed its side)",
@@ -32,7 +34,9 @@ public static class EventText
         ConnectionEventKind.ServerRequestSocket => $"the server's socket table showed a request socket in SYN-RECV ({e.Value} SYN-ACKs re-sent)",
         ConnectionEventKind.ServerEstablished => "the server's socket table showed a complete connection",
         ConnectionEventKind.ServerAccepted => "the server's application accepted it",
-        ConnectionEventKind.ServerSocketGone => "the server's socket table no longer held the connection",
+        ConnectionEventKind.ServerSocketGone => e.Value > 0
+            ? "the server's socket table no longer held the connection"
+            : "the server's socket table held nothing for the connection (no request socket, no complete socket)",
         ConnectionEventKind.Silence => $"nothing from either side for {TimeText.Duration(e.Value)}, until observation ended",
         _ => e.Kind.ToString(),
     };

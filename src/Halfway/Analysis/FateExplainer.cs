@@ -81,6 +81,13 @@ public static class FateExplainer
         var requestSample = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.ServerRequestSocket);
         var gone = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.ServerSocketGone);
         string queue = context.AcceptQueueLimit is { } limit ? $"the accept queue (limit {limit}) was full" : "the accept queue was full";
+        var handshakeAck = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.ClientHandshakeAck);
+        bool linkDroppedAck = handshakeAck.Kind == ConnectionEventKind.ClientHandshakeAck && handshakeAck.Value < 0;
+        var linkDroppedReAcks = evidence.Where(e => e.Kind == ConnectionEventKind.ClientAck && e.Value < 0).ToList();
+        // Why the server did not take the client's ACK: the run's own link knows when it dropped it; otherwise both causes stay open.
+        string ackFate = linkDroppedAck
+            ? "the lab's link dropped that ACK (a drop rule or the link's loss), so it never reached the server"
+            : $"the request socket (SYN-RECV) ignored that ACK — {queue} when it arrived, or the ACK was lost before the server";
 
         switch (report.Fate)
         {
@@ -115,7 +122,14 @@ public static class FateExplainer
             {
                 long rst = (bareRst.AtMicroseconds != 0 ? bareRst : callReset).AtMicroseconds;
                 lines.Add($"Client: connect() returned at {T(connected ?? origin)}; the RST that followed at {T(rst)} makes its next call fail with ECONNRESET.");
-                lines.Add($"Server: its kernel answered the final ACK with a RST at once ({TimeText.Duration(rst - (connected ?? rst))} after it) instead of creating the connection: with tcp_abort_on_overflow=1 a final ACK that meets a full accept queue is reset (EmbryonicRsts).");
+                var answered = evidence.LastOrDefault(e => e.AtMicroseconds <= rst && e.Kind is ConnectionEventKind.ClientHandshakeAck or ConnectionEventKind.ClientAck
+                    or ConnectionEventKind.ClientData);
+                if (answered.Kind == ConnectionEventKind.ClientAck && resends.Count > 0)
+                {
+                    lines.Add($"Server: the client's first ACK at {T(connected ?? origin)} did not create the connection ({(linkDroppedAck ? "the lab's link dropped it" : "it was lost, or ignored")}); the request socket re-sent its SYN-ACK at {Times(resends.Where(r => r.AtMicroseconds <= rst))}, and the kernel answered the client's re-ACK at {T(answered.AtMicroseconds)} with a RST ({TimeText.Duration(rst - answered.AtMicroseconds)} later) instead of creating the connection: with tcp_abort_on_overflow=1 an ACK that completes a request socket while the accept queue is full is reset (EmbryonicRsts). No data had been sent.");
+                }
+                else
+                    lines.Add($"Server: its kernel answered the final ACK with a RST at once ({TimeText.Duration(rst - (connected ?? rst))} after it) instead of creating the connection: with tcp_abort_on_overflow=1 a final ACK that meets a full accept queue is reset (EmbryonicRsts).");
                 break;
             }
 
@@ -148,13 +162,19 @@ public static class FateExplainer
 
             // What the server's kernel did.
             if (resends.Count > 0)
-                lines.Add($"Server: re-sent its SYN-ACK at {Times(resends)} although the client's ACK came at {T(c)}: the request socket (SYN-RECV) ignored that ACK — {queue} when it arrived, or the ACK was lost before the server.");
+                lines.Add($"Server: re-sent its SYN-ACK at {Times(resends)} although the client's ACK came at {T(c)}: {ackFate}." +
+                    (linkDroppedReAcks.Count > 0 ? $" The link also dropped the client's re-ACKs at {Times(linkDroppedReAcks)}." : ""));
             else if (requestSample.AtMicroseconds != 0)
-                lines.Add($"Server: its socket table still showed a request socket in SYN-RECV at {T(requestSample.AtMicroseconds)}, after the client's ACK: the ACK was dropped ({queue}) or lost.");
+                lines.Add($"Server: its socket table still showed a request socket in SYN-RECV at {T(requestSample.AtMicroseconds)}, after the client's ACK: " +
+                    (linkDroppedAck ? "the lab's link had dropped that ACK." : $"the ACK was dropped ({queue}) or lost."));
+            else if (linkDroppedAck)
+                lines.Add($"Server: the client's ACK at {T(c)} never reached it: {ackFate}.");
             else if (report.Kind == ConnectionClassifier.SyncookieKind)
                 lines.Add($"Server: re-sent no SYN-ACK and {(context.ServerSideObserved ? "its socket table showed no request socket" : "did not answer the client's segments")}: it held no state — a syncookie connection, whose final ACK was dropped because {queue}. (TCP_DEFER_ACCEPT also holds back re-sends until data comes.)");
-            else
+            else if (report.HalfEstablished)
                 lines.Add("Server: had not completed the handshake; the evidence does not say whether it held a request socket or had sent a syncookie.");
+            else if (complete is { } completedAt)
+                lines.Add($"Server: its kernel completed the handshake at {T(completedAt)}: the connection was never half-established.");
 
             switch (report.Fate)
             {
@@ -164,8 +184,11 @@ public static class FateExplainer
                         (healer.AtMicroseconds != 0 ? $", on the client's {(healer.Kind == ConnectionEventKind.ClientAck ? "re-sent ACK" : "data")} at {T(healer.AtMicroseconds)}" : "") +
                         ": the accept queue had room again. The client saw only a delay.");
                     break;
-                case Fate.Queued:
+                case Fate.Queued when report.HalfEstablished:
                     lines.Add($"Then: the server's kernel completed the connection{(complete is { } q ? $" at {T(q)}" : "")} but the application never accepted it: it waited in the accept queue until observation ended.");
+                    break;
+                case Fate.Queued:
+                    lines.Add("Then: the application never accepted it: it waited in the accept queue until observation ended.");
                     break;
                 case Fate.ResetOnData:
                 {
@@ -173,11 +196,24 @@ public static class FateExplainer
                     var answered = evidence.LastOrDefault(e => e.AtMicroseconds <= rst && e.Kind is ConnectionEventKind.ClientData
                         or ConnectionEventKind.ClientRetransmission or ConnectionEventKind.ClientFin or ConnectionEventKind.ClientAck);
                     string segment = answered.AtMicroseconds != 0 ? $"the client's segment at {T(answered.AtMicroseconds)}" : "a client segment";
-                    lines.Add($"Then: the server's state had expired without a word; {segment} found nothing and drew a bare RST at {T(rst)} ({TimeText.Duration(rst - c)} after connect): the client's next call fails with ECONNRESET. The RST answers \"no state\", not the data itself.");
+                    if (report.Kind == ConnectionClassifier.SyncookieKind)
+                    {
+                        var synAck = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.ServerSynAck);
+                        long age = rst - (synAck.AtMicroseconds != 0 ? synAck.AtMicroseconds : c);
+                        string earlier = retransmissions.Count > 0
+                            ? $"each earlier copy of the client's data ({retransmissions.Count} re-sent) got no answer — dropped while the accept queue was full — "
+                            : "";
+                        string why = age >= ConnectionClassifier.CookieMinimumLifetimeMicroseconds
+                            ? $"the cookie had aged out: it was issued with the SYN-ACK {TimeText.Duration(age)} earlier, and a syncookie is valid 60–120 s"
+                            : $"the listener could not validate the cookie it carried ({TimeText.Duration(age)} after the SYN-ACK; SyncookiesFailed counts such segments)";
+                        lines.Add($"Then: {earlier}until {segment} drew a bare RST at {T(rst)} ({TimeText.Duration(rst - c)} after connect): {why}, and with no state the listener answers with a RST. The client's next call fails with ECONNRESET.");
+                    }
+                    else
+                        lines.Add($"Then: the server's state had expired without a word; {segment} found nothing and drew a bare RST at {T(rst)} ({TimeText.Duration(rst - c)} after connect): the client's next call fails with ECONNRESET. The RST answers \"no state\", not the data itself.");
                     break;
                 }
                 case Fate.Stranded:
-                    lines.Add((gone.AtMicroseconds != 0 ? $"Then: the server's table no longer held it from {T(gone.AtMicroseconds)}" : "Then: the server held nothing") +
+                    lines.Add((gone.AtMicroseconds != 0 && gone.Value > 0 ? $"Then: the server's table no longer held it from {T(gone.AtMicroseconds)}" : "Then: the server held nothing") +
                         " and the client sent nothing: the expiry was silent and nothing will ever tell the client; a recv() waits until its own timeout, keepalive or TCP_USER_TIMEOUT.");
                     break;
                 case Fate.StillHalfEstablished:

@@ -195,7 +195,7 @@ internal sealed class Flow
         if (length == 0)
         {
             if (_connected)
-                Add(ConnectionEventKind.ClientAck, at);
+                Add(ConnectionEventKind.ClientAck, at, deliveredAt < 0 ? -1 : 0);
             return;
         }
         if (!_hasClientIsn)

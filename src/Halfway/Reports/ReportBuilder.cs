@@ -69,7 +69,9 @@ public static class ReportBuilder
             Explanations = analysis.Explanations,
             Answers = analysis.Answers,
             Notes = scenario.Notes.ToList(),
-            Warnings = run.Warnings.ToList(),
+            Warnings = run.Warnings.Concat(analysis.Contradictions.Count == 0 ? [] : [
+                $"this report contradicts itself ({analysis.Contradictions.Count}; a defect of halfway): " + string.Join("; ", analysis.Contradictions.Take(5))
+                + (analysis.Contradictions.Count > 5 ? $"; and {analysis.Contradictions.Count - 5} more" : "")]).ToList(),
             Capture = capture,
             Connections = run.Connections.Select(c =>
             {

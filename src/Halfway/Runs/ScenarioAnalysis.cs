@@ -20,6 +20,8 @@ public sealed class ScenarioAnalysis
     public List<ConnectionVerdict> Connections { get; } = new();
     public List<string> Explanations { get; } = new();
     public List<string> Answers { get; } = new();
+    /// <summary>Where the report would disagree with itself (<see cref="RunConsistency"/>): empty unless the tool has a defect.</summary>
+    public List<string> Contradictions { get; } = new();
 
     public ConnectionVerdict ForConnection(ClientConnection connection) =>
         _byConnection.GetValueOrDefault(connection.Id) ?? Unclassified;
@@ -92,12 +94,13 @@ public sealed class ScenarioAnalysis
         var context = ContextOf(run);
         var reports = AnalysisEngine.Analyze(Observations(run), context)
             .GroupBy(r => (r.Client, r.Server))
-            .ToDictionary(g => g.Key, g => g.OrderBy(r => r.FirstSeenAtMicroseconds).Last());
+            .ToDictionary(g => g.Key, g => g.OrderBy(r => r.FirstSeenAtMicroseconds).ToList());
         var ours = new List<ConnectionReport>();
         foreach (var connection in run.Connections)
         {
             var verdict = Unclassified;
-            if (connection.Local is { } local && reports.TryGetValue((local, connection.Server), out var report))
+            if (connection.Local is { } local && reports.TryGetValue((local, connection.Server), out var records)
+                && RecordOf(connection, records) is { } report)
             {
                 ours.Add(report);
                 verdict = new ConnectionVerdict(
@@ -119,9 +122,23 @@ public sealed class ScenarioAnalysis
         }
         if (run.Scenario.Name.StartsWith("seed-", StringComparison.Ordinal))
             analysis.Answers.AddRange(SeedAnswers.For(run, ours));
+        analysis.Contradictions.AddRange(RunConsistency.Contradictions(run, analysis));
         return analysis;
     }
 
+
+    /// <summary>
+    /// The record of this connection among those of its 4-tuple: the engine keeps one record per connection in a lab run,
+    /// and a second one only when a later socket took the same port (its SYN started a new record). This connection's is
+    /// the last one that began before its connect() ended.
+    /// </summary>
+    private static ConnectionReport? RecordOf(ClientConnection connection, List<ConnectionReport> records)
+    {
+        if (connection.Steps.Count == 0)
+            return records[^1];
+        long connectEnded = (long)(connection.Steps[0].AtMs * 1000);
+        return records.LastOrDefault(r => r.FirstSeenAtMicroseconds <= connectEnded) ?? records[0];
+    }
 
     private static string ColumnName(TimelineColumn column) => column switch
     {
@@ -141,6 +158,7 @@ public sealed class ScenarioAnalysis
         return new AnalysisContext
         {
             EndMicroseconds = (long)(run.DurationMs * 1000),
+            ConnectionLifetimesKnown = true,
             ServerSideObserved = run.ServerTableObserved,
             CounterDeltas = run.Counters.GetValueOrDefault("server") ?? run.Counters.GetValueOrDefault("host"),
             AcceptQueueLimit = run.AcceptQueueSamples.Count > 0 ? (int)run.AcceptQueueSamples[^1].AcceptQueueLimit : backlog,

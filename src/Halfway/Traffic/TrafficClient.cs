@@ -60,21 +60,38 @@ public sealed class TrafficClient
             var connection = _connections[id];
             double ended = _clock.NowMilliseconds;
             var step = _spec.Steps[0];
+            bool closes = !outcome.Ok && outcome.Result != "cancelled";
             connection.Steps.Add(new StepResult(0, step.Name, outcome.Result, outcome.Errno, ended, ended - connection.ConnectStartedAtMs!.Value,
-                outcome.Detail, TcpInfo.Read(fds[id])));
+                closes ? $"{outcome.Detail}; the client closed the socket" : outcome.Detail, TcpInfo.Read(fds[id])));
             if (outcome.Ok)
             {
                 connection.ConnectedAtMs = ended;
                 if (connection.Local is null)
                     RecordLocal(connection, fds[id]);
             }
-            // A failed connect ends the connection; later calls would only repeat the failure.
-            if (!outcome.Ok || _spec.Steps.Count == 1)
+            // A failed connect ends the connection; later calls would only repeat the failure. A real client closes the
+            // socket then: left open, a timed-out connect's socket stays in SYN-SENT and the kernel goes on re-sending its
+            // SYN, so a client that "gave up" would still get connected. (The poller has let go of the descriptor.)
+            if (!outcome.Ok)
+            {
+                if (closes)
+                    CloseNow(id);
+                Finish(connection);
+                return;
+            }
+            if (_spec.Steps.Count == 1)
             {
                 Finish(connection);
                 return;
             }
             ThreadPool.UnsafeQueueUserWorkItem(_ => _ = ContinueAsync(id), null);
+        }
+
+        void CloseNow(int id)
+        {
+            int fd = Interlocked.Exchange(ref fds[id], -1);
+            if (fd >= 0)
+                Libc.close(fd);
         }
 
         async Task ContinueAsync(int id)
@@ -132,7 +149,7 @@ public sealed class TrafficClient
             {
                 if (sockets[i] is { } socket)
                     socket.Dispose();
-                else
+                else if (fds[i] >= 0)
                     Libc.close(fds[i]);
             }
         }
