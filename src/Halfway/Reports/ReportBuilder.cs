@@ -63,7 +63,7 @@ public static class ReportBuilder
                 run.AcceptQueueSamples.Count > 0 ? run.AcceptQueueSamples.Max(s => s.AcceptQueue) : null,
                 run.AcceptQueueSamples.Count > 0 ? run.AcceptQueueSamples[^1].AcceptQueueLimit : null,
                 run.AcceptQueueSamples.Count > 0 ? run.AcceptQueueSamples.Max(s => s.SynRecv) : null,
-                run.ServerTableObserved),
+                run.ServerTableObserved) { Sampling = Sampling(run, serverCounters) },
             StepSummary = Summarize(run.Connections),
             Fates = new SortedDictionary<string, int>(analysis.Connections.GroupBy(c => c.Fate).ToDictionary(g => g.Key, g => g.Count()), StringComparer.Ordinal),
             Explanations = analysis.Explanations,
@@ -94,6 +94,23 @@ public static class ReportBuilder
                 };
             }).ToList(),
         };
+    }
+
+    private static SocketTableSamplingReport? Sampling(ScenarioRun run, Dictionary<string, long> counters)
+    {
+        if (!run.ServerTableObserved)
+            return null;
+        var notSeen = new List<string>();
+        var samples = run.AcceptQueueSamples;
+        long overflows = counters.GetValueOrDefault("TcpExtListenOverflows");
+        if (overflows > 0 && samples.Count > 0 && samples.All(s => s.AcceptQueue <= s.AcceptQueueLimit))
+            notSeen.Add($"ListenOverflows rose by {overflows}, so the accept queue was full (limit {samples[^1].AcceptQueueLimit} + 1) at some moment, but no sample saw it full (at most {samples.Max(s => s.AcceptQueue)}): it filled and drained between two samples");
+        long requestQueueFull = counters.GetValueOrDefault("TcpExtTCPReqQFullDoCookies") + counters.GetValueOrDefault("TcpExtTCPReqQFullDrop");
+        int backlog = samples.Count > 0 ? (int)samples[^1].AcceptQueueLimit : run.Scenario.Server.Backlog;
+        if (requestQueueFull > 0 && samples.Count > 0 && samples.Max(s => s.SynRecv) < backlog)
+            notSeen.Add($"the request queue was full (it is at {backlog} request sockets) {requestQueueFull} times by the counters (TCPReqQFullDoCookies, TCPReqQFullDrop), but no sample saw more than {samples.Max(s => s.SynRecv)} in SYN-RECV: the request sockets came and went between two samples");
+        return new SocketTableSamplingReport(run.ServerTableSampleTimes.Count, ServerStateSampler.IdleInterval.TotalMilliseconds,
+            ServerStateSampler.BusyInterval.TotalMilliseconds, Math.Round(run.ServerTableSamplingTime.TotalMilliseconds, 1), notSeen);
     }
 
     public static List<StepSummary> Summarize(IReadOnlyList<ClientConnection> connections) =>

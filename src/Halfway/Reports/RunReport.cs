@@ -79,7 +79,17 @@ public sealed record ChangedSettingReport(string Host, string Name, string Defau
 public sealed record LinkReport(double DelayClientToServerMs, double DelayServerToClientMs, double Loss, long PacketsSeen, long PacketsDropped, List<string> DropRules);
 
 public sealed record ServerReport(int Accepted, double? FirstAcceptMs, double? LastAcceptMs, int MessagesReceived, int RepliesSent, int Resets,
-    uint? MaxAcceptQueue, uint? AcceptQueueLimit, int? MaxSynRecv, bool SocketTableObserved);
+    uint? MaxAcceptQueue, uint? AcceptQueueLimit, int? MaxSynRecv, bool SocketTableObserved)
+{
+    /// <summary>How the socket table was sampled: how many samples, how often, and what reading it cost.</summary>
+    public SocketTableSamplingReport? Sampling { get; init; }
+}
+
+/// <summary>
+/// The server's socket table is sampled, not watched: <paramref name="NotSeen"/> says what the counters prove happened
+/// between two samples (a burst that filled and drained a queue), so that "at most N" is not read as "never more".
+/// </summary>
+public sealed record SocketTableSamplingReport(int Samples, double IdleIntervalMs, double BusyIntervalMs, double CostMs, List<string> NotSeen);
 
 public sealed record StepSummary(int Index, string Step, string Result, string? Errno, int Count, double FirstMs, double LastMs);
 

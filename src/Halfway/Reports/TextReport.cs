@@ -50,7 +50,12 @@ public static class TextReport
             (server.FirstAcceptMs is { } first ? $" (first {Plus(first)}, last {Plus(server.LastAcceptMs ?? first)})" : "") +
             $"; {server.MessagesReceived} messages received, {server.RepliesSent} replies sent, {server.Resets} resets seen");
         if (server.SocketTableObserved && server.AcceptQueueLimit is { } limit)
-            text.AppendLine($"   server socket table: accept queue at most {server.MaxAcceptQueue} (limit {limit}: it holds limit + 1); at most {server.MaxSynRecv} request sockets in SYN-RECV");
+        {
+            text.AppendLine($"   server socket table: accept queue at most {server.MaxAcceptQueue} (limit {limit}: it holds limit + 1); at most {server.MaxSynRecv} request sockets in SYN-RECV" +
+                (server.Sampling is { } sampling ? $" ({sampling.Samples} samples, every {sampling.BusyIntervalMs:0} ms while busy, {sampling.IdleIntervalMs:0} ms otherwise)" : ""));
+            foreach (var missed in server.Sampling?.NotSeen ?? [])
+                text.AppendLine($"     not seen by the samples: {missed}");
+        }
         int halfEstablished = s.Connections.Count(c => c.HalfEstablished);
         if (s.Fates.Count > 0 && !(s.Fates.Count == 1 && s.Fates.ContainsKey("unknown") && halfEstablished == 0))
         {
