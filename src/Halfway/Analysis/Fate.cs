@@ -11,7 +11,7 @@ public enum Fate
     Queued,
     /// <summary>The server had forgotten the connection; a later client segment drew a bare RST (seq = server ISN + 1).</summary>
     ResetOnData,
-    /// <summary>The final ACK drew a RST at once (tcp_abort_on_overflow=1 with a full accept queue).</summary>
+    /// <summary>The final ACK, or the re-ACK of a re-sent SYN-ACK, drew a RST at once (tcp_abort_on_overflow=1 with a full accept queue).</summary>
     ResetAtHandshake,
     /// <summary>The client thinks it is connected, the server holds nothing, and nothing will tell the client (it is not sending).</summary>
     Stranded,

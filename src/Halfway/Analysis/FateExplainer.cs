@@ -213,8 +213,12 @@ public static class FateExplainer
                     break;
                 }
                 case Fate.Stranded:
-                    lines.Add((gone.AtMicroseconds != 0 && gone.Value > 0 ? $"Then: the server's table no longer held it from {T(gone.AtMicroseconds)}" : "Then: the server held nothing") +
-                        " and the client sent nothing: the expiry was silent and nothing will ever tell the client; a recv() waits until its own timeout, keepalive or TCP_USER_TIMEOUT.");
+                    if (gone.AtMicroseconds != 0 && gone.Value > 0)
+                        lines.Add($"Then: the server's table no longer held it from {T(gone.AtMicroseconds)} and the client sent nothing: the expiry was silent and nothing will ever tell the client; a recv() waits until its own timeout, keepalive or TCP_USER_TIMEOUT.");
+                    else if (report.Kind == ConnectionClassifier.SyncookieKind)
+                        lines.Add("Then: the server held nothing (a syncookie connection has no timer and nothing to expire) and the client sent nothing: nothing will ever tell the client; a recv() waits until its own timeout, keepalive or TCP_USER_TIMEOUT.");
+                    else
+                        lines.Add("Then: the server held nothing and the client sent nothing: nothing will ever tell the client; a recv() waits until its own timeout, keepalive or TCP_USER_TIMEOUT.");
                     break;
                 case Fate.StillHalfEstablished:
                     lines.Add($"Then: still half-established when observation ended{(silence.AtMicroseconds != 0 ? $" ({TimeText.Duration(silence.Value)} of silence)" : "")}: {report.Reason}.");

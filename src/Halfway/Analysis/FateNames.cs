@@ -37,7 +37,7 @@ public static class FateNames
         Fate.AcceptedLate => "half-established for a while, then completed by a re-sent ACK or by the client's data",
         Fate.Queued => "complete in the server's kernel but never accepted by the application",
         Fate.ResetOnData => "the server had forgotten the connection; the client's next segment drew a bare RST",
-        Fate.ResetAtHandshake => "the final ACK drew a RST at once (tcp_abort_on_overflow=1)",
+        Fate.ResetAtHandshake => "the final ACK, or the client's re-ACK of a re-sent SYN-ACK, drew a RST at once (tcp_abort_on_overflow=1)",
         Fate.Stranded => "the client thinks it is connected, the server holds nothing, and nothing will tell the client",
         Fate.StillHalfEstablished => "still half-established when observation ended",
         Fate.HandshakeIncomplete => "the client never acknowledged the SYN-ACK (scan, SYN flood, or a client that gave up): not half-established",

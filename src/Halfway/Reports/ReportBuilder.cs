@@ -91,6 +91,7 @@ public static class ReportBuilder
                     Kind = verdict.Kind,
                     Evidence = verdict.Evidence,
                     Timeline = verdict.Timeline,
+                    OpenAtEnd = c.Steps.FirstOrDefault(s => s.Index == 0)?.Result is "ok" && !c.Steps.Any(s => s.Step == "close" && s.Result == "ok"),
                 };
             }).ToList(),
         };

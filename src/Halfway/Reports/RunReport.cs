@@ -106,6 +106,8 @@ public sealed record RunConnectionReport
     public required string? Kind { get; init; }
     public required List<EvidenceReport> Evidence { get; init; }
     public required List<TimelineReport> Timeline { get; init; }
+    /// <summary>The client's socket was still open when the run ended: the fate is the state at that moment.</summary>
+    public bool OpenAtEnd { get; init; }
 }
 
 public sealed record StepReport(string Step, string Result, string? Errno, double AtMs, double DurationMs, string? Detail, TcpInfoReport? TcpInfo);

@@ -45,7 +45,9 @@ public static class TextReport
         text.AppendLine();
 
         var server = s.ServerSide;
-        text.AppendLine($"   client: {connected} of {s.Connections.Count} connect() calls returned success");
+        int openAtEnd = s.Connections.Count(c => c.OpenAtEnd);
+        text.AppendLine($"   client: {connected} of {s.Connections.Count} connect() calls returned success" +
+            (openAtEnd > 0 ? $"; {openAtEnd} still open when the run ended (their fates are as of that moment)" : ""));
         text.AppendLine($"   server application: accepted {server.Accepted} of {s.Connections.Count}" +
             (server.FirstAcceptMs is { } first ? $" (first {Plus(first)}, last {Plus(server.LastAcceptMs ?? first)})" : "") +
             $"; {server.MessagesReceived} messages received, {server.RepliesSent} replies sent, {server.Resets} resets seen");

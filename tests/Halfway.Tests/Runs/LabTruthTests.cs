@@ -46,9 +46,8 @@ public sealed class LabTruthTests
         Assert.Contains(first.Steps, s => s.Result == "reset");
         Assert.Contains(verdict.Timeline, t => t.Text.Contains("dropped by the link (rule 'first final ACK')", StringComparison.Ordinal));
         string explanation = Assert.Single(analysis.Explanations, e => e.StartsWith("reset-at-handshake", StringComparison.Ordinal));
-        Assert.Contains("the lab's link dropped it", explanation);
-        Assert.Contains("re-ACK", explanation);
-        Assert.DoesNotContain("expired", explanation);
+        Assert.True(explanation.Contains("the lab's link dropped it", StringComparison.Ordinal) && explanation.Contains("re-ACK", StringComparison.Ordinal)
+            && !explanation.Contains("expired", StringComparison.Ordinal), explanation);
         Assert.All(run.Connections.Where(c => c.Id != 0), c => Assert.Equal("queued", analysis.ForConnection(c).Fate));
         Assert.Empty(RunConsistency.Contradictions(run, analysis));
     }
