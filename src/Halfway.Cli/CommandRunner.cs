@@ -24,8 +24,7 @@ public static class CommandRunner
         if (parse.Action is ParseErrorAction)
         {
             // System.CommandLine would print the errors and the whole help and exit 1; a usage error is exit 2, one line.
-            string command = parse.CommandResult.Command == root ? root.Name : $"{root.Name} {parse.CommandResult.Command.Name}";
-            Console.Error.WriteLine($"halfway: {string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')))} (`{command} --help` shows the usage)");
+            Console.Error.WriteLine($"halfway: {UsageError(root, parse)}");
             return UsageExitCode;
         }
         using var signals = new SignalHandler();
@@ -44,6 +43,22 @@ public static class CommandRunner
         {
             Console.Out.Flush();
         }
+    }
+
+    private static string UsageError(Command root, ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        if (command == root)
+        {
+            // The root has no action: its errors are "no command" and the unknown word given instead, in one.
+            string commands = string.Join(", ", root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name));
+            if (parse.UnmatchedTokens.Count == 0)
+                return $"no command given; commands: {commands} (`halfway --help` describes them)";
+            string token = parse.UnmatchedTokens[0];
+            return $"unknown {(token.StartsWith('-') ? "option" : "command")} '{token}'; commands: {commands} (`halfway --help` describes them)";
+        }
+        string name = command == root ? root.Name : $"{root.Name} {command.Name}";
+        return $"{string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')))} (`{name} --help` shows the usage)";
     }
 
     /// <summary>Kept for the commands' actions: failures are turned into messages in one place, <see cref="InvokeAsync"/>.</summary>
