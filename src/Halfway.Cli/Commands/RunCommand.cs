@@ -27,6 +27,8 @@ public static class RunCommand
             var list = ScenarioCatalog.Resolve(parse.GetValue(scenarios)!);
             RunFolder.CheckRoot(parse.GetValue(output)!);
             ScenarioRunner.Preflight(list);
+            // Interrupted before any lab ran: there is nothing to report, so no run folder either.
+            token.ThrowIfCancellationRequested();
             var progress = new ProgressPrinter(list, parse.GetValue(quiet));
             // A signal stops the labs (the token), not this command: what was observed is still analysed and written.
             await using var announce = token.Register(() => Console.Error.WriteLine(
