@@ -109,6 +109,19 @@ public sealed class RunCommandLabTests : IDisposable
         }
     }
 
+    [LabFact]
+    public void A_kernel_setting_the_kernel_refuses_is_reported_at_its_file_and_line_before_any_lab()
+    {
+        string yaml = Scenario("badk", "name: badk\nserver: { port: 8080 }\nkernel:\n  server:\n    net.ipv4.tcp_synack_retries: 1\n    net.ipv4.tcp_no_such_thing: 3\nclients: { count: 1, steps: [connect] }\n");
+        string runs = Path.Combine(_folder, "runs");
+        var (exitCode, stdout, stderr) = HalfwayProcess.Run(TimeSpan.FromSeconds(60), "run", yaml, "-o", runs);
+        Assert.Equal(2, exitCode);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"halfway: {yaml}:6: kernel.server.net.ipv4.tcp_no_such_thing: ", line);
+        Assert.Empty(Directory.GetDirectories(runs));
+    }
+
     private static void Signal(int pid, string signal)
     {
         using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
