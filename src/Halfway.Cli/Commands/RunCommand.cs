@@ -25,10 +25,19 @@ public static class RunCommand
         command.SetAction(CommandRunner.Guard(async (parse, token) =>
         {
             var list = ScenarioCatalog.Resolve(parse.GetValue(scenarios)!);
-            RunFolder.CheckRoot(parse.GetValue(output)!);
-            ScenarioRunner.Preflight(list);
-            // Interrupted before any lab ran: there is nothing to report, so no run folder either.
-            token.ThrowIfCancellationRequested();
+            string root = parse.GetValue(output)!;
+            bool created = RunFolder.CheckRoot(root);
+            try
+            {
+                ScenarioRunner.Preflight(list);
+                // Interrupted before any lab ran: there is nothing to report, so no run folder either.
+                token.ThrowIfCancellationRequested();
+            }
+            catch when (created)
+            {
+                RunFolder.RemoveIfUnused(root);
+                throw;
+            }
             var progress = new ProgressPrinter(list, parse.GetValue(quiet));
             // A signal stops the labs (the token), not this command: what was observed is still analysed and written.
             await using var announce = token.Register(() => Console.Error.WriteLine(
@@ -37,7 +46,7 @@ public static class RunCommand
             progress.Done();
 
             bool interrupted = runs.Any(r => r.Interrupted);
-            var (report, reportJson) = await RunFolder.WriteAsync(runs, parse.GetValue(output)!, parse.GetValue(scenarios)!, CancellationToken.None,
+            var (report, reportJson) = await RunFolder.WriteAsync(runs, root, parse.GetValue(scenarios)!, CancellationToken.None,
                 interrupted ? CommandRunner.Interrupted?.Name : null);
             Console.WriteLine(parse.GetValue(json) ? reportJson : TextReport.Render(report));
             if (!interrupted)

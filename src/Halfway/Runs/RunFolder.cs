@@ -16,11 +16,13 @@ public static class RunFolder
     /// <summary>
     /// Checks, before any lab starts, that run folders can be made under <paramref name="root"/>: it is a folder or can
     /// be created, and this process may write in it. A run must not last minutes and then fail to save.
+    /// Returns true when it created the folder (<see cref="RemoveIfUnused"/> takes it away if the run does not start).
     /// </summary>
-    public static void CheckRoot(string root)
+    public static bool CheckRoot(string root)
     {
         if (File.Exists(root))
             throw new HalfwayException($"--output {root}: is a file, not a folder; give a folder under which run folders are made (it is created if missing), e.g. -o halfway-runs");
+        bool created = !Directory.Exists(root);
         try
         {
             Directory.CreateDirectory(root);
@@ -28,10 +30,25 @@ public static class RunFolder
             using var probe = new FileStream(Path.Combine(root, $".halfway-write-check-{Environment.ProcessId}"), FileMode.CreateNew,
                 FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
             probe.WriteByte(0);
+            return created;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new HalfwayException($"--output {root}: cannot create or write this folder ({e.Message.TrimEnd('.')}); give a folder this user may write, e.g. -o /tmp/halfway-runs");
+        }
+    }
+
+    /// <summary>Removes a folder <see cref="CheckRoot"/> created when no run came to use it: a refused run leaves nothing behind.</summary>
+    public static void RemoveIfUnused(string root)
+    {
+        try
+        {
+            if (Directory.Exists(root) && !Directory.EnumerateFileSystemEntries(root).Any())
+                Directory.Delete(root);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left behind empty: harmless, and the error that stopped the run is the one to report.
         }
     }
 
