@@ -25,14 +25,34 @@ public static class RunCommand
         command.SetAction(CommandRunner.Guard(async (parse, token) =>
         {
             var list = ScenarioCatalog.Resolve(parse.GetValue(scenarios)!);
-            ScenarioRunner.Preflight(list);
+            string root = parse.GetValue(output)!;
+            bool created = RunFolder.CheckRoot(root);
+            try
+            {
+                ScenarioRunner.Preflight(list);
+                // Interrupted before any lab ran: there is nothing to report, so no run folder either.
+                token.ThrowIfCancellationRequested();
+            }
+            catch when (created)
+            {
+                RunFolder.RemoveIfUnused(root);
+                throw;
+            }
             var progress = new ProgressPrinter(list, parse.GetValue(quiet));
-            var runs = await Task.WhenAll(list.Select(s => Task.Run(() => ScenarioRunner.RunAsync(s, progress.Report, token), token)));
+            // A signal stops the labs (the token), not this command: what was observed is still analysed and written.
+            await using var announce = token.Register(() => Console.Error.WriteLine(
+                $"\nhalfway: {CommandRunner.Interrupted?.Name ?? "interrupted"}: stopping the labs and writing what was observed so far ({CommandRunner.Interrupted?.Name ?? "a signal"} again to quit at once, without a report)"));
+            var runs = await Task.WhenAll(list.Select(s => Task.Run(() => ScenarioRunner.RunAsync(s, progress.Report, token), CancellationToken.None)));
             progress.Done();
 
-            var (report, reportJson) = await RunFolder.WriteAsync(runs, parse.GetValue(output)!, parse.GetValue(scenarios)!, token);
+            bool interrupted = runs.Any(r => r.Interrupted);
+            var (report, reportJson) = await RunFolder.WriteAsync(runs, root, parse.GetValue(scenarios)!, CancellationToken.None,
+                interrupted ? CommandRunner.Interrupted?.Name : null);
             Console.WriteLine(parse.GetValue(json) ? reportJson : TextReport.Render(report));
-            return 0;
+            if (!interrupted)
+                return 0;
+            Console.Error.WriteLine($"halfway: interrupted by {report.InterruptedBy ?? "a signal"}; the partial report and capture are in {report.RunFolder}");
+            return CommandRunner.Interrupted?.ExitCode ?? 130;
         }));
         return command;
     }

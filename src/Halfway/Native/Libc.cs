@@ -136,6 +136,16 @@ internal static partial class Libc
 
     public static int GetThreadId() => (int)syscall0(SYS_gettid);
 
+    public const int EEXIST = 17;
+
+    /// <summary>Fails with EEXIST when the path exists: unlike Directory.CreateDirectory, it tells two processes which one made it.</summary>
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mkdir(string path, uint mode);
+
+    /// <summary>Ends the process at once: no finalizers, no ProcessExit handlers, no waiting for other threads.</summary>
+    [LibraryImport("libc", EntryPoint = "_exit")]
+    public static partial void Exit(int status);
+
     public static int LastError => Marshal.GetLastPInvokeError();
 
     public static string Describe(int errno) => $"{Errno.Name(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})";

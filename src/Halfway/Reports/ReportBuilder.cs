@@ -39,6 +39,8 @@ public static class ReportBuilder
             Server = run.ServerAddress,
             DurationMs = Math.Round(run.DurationMs, 1),
             ReachedDurationBound = run.ReachedBound,
+            Interrupted = run.Interrupted,
+            InterruptedAtMs = run.InterruptedAtMs,
             AcceptPolicy = scenario.Server.Accept.ToString(),
             Backlog = scenario.Server.Backlog,
             Settings = run.Settings,

@@ -18,6 +18,12 @@ public sealed record RunReport
     public required string RunFolder { get; init; }
     public required List<ScenarioReport> Scenarios { get; init; }
 
+    /// <summary>True when SIGINT or SIGTERM stopped the run early: the report holds what was observed until then.</summary>
+    public bool Interrupted { get; init; }
+
+    /// <summary>"SIGINT" or "SIGTERM" when interrupted, else null.</summary>
+    public string? InterruptedBy { get; init; }
+
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -70,6 +76,10 @@ public sealed record ScenarioReport
     public required List<string> Warnings { get; init; }
     public required string? Capture { get; init; }
     public required List<RunConnectionReport> Connections { get; init; }
+
+    /// <summary>True when a signal stopped this scenario before its last step or bound; interrupted_at_ms says when.</summary>
+    public bool Interrupted { get; init; }
+    public double? InterruptedAtMs { get; init; }
 }
 
 public sealed record CounterSampleReport(double AtMs, SortedDictionary<string, long> Counters);

@@ -19,6 +19,8 @@ public static class TextReport
     {
         int connected = s.Connections.Count(c => c.ConnectedAtMs is not null);
         text.AppendLine($"== {s.Name} ({s.Variant}) - {s.Connections.Count} connections to {s.Server}, {Seconds(s.DurationMs)}{(s.ReachedDurationBound ? " (stopped at the duration bound)" : "")}");
+        if (s.Interrupted)
+            text.AppendLine($"   INTERRUPTED at {Plus(s.InterruptedAtMs ?? s.DurationMs)}: the run was stopped early; steps still running were cancelled, and this report holds what was observed until then");
         if (s.Description.Length > 0)
             text.AppendLine($"   {s.Description}");
         text.AppendLine($"   server: backlog {s.Backlog}, {s.AcceptPolicy}" + (s.Link is { } link

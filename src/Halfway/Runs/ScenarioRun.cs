@@ -29,6 +29,10 @@ public sealed class ScenarioRun
     public required DateTimeOffset StartedAt { get; init; }
     public double DurationMs { get; set; }
     public bool ReachedBound { get; set; }
+
+    /// <summary>A signal stopped the run before its last step or bound: what it holds is what was observed until then.</summary>
+    public bool Interrupted { get; set; }
+    public double? InterruptedAtMs { get; set; }
     public string ServerAddress { get; set; } = "";
 
     /// <summary>Per host role: the settings in force after the lab was configured.</summary>

@@ -37,20 +37,23 @@ public static class ScenarioRunner
         if ((ulong)needed > limit)
             throw new HalfwayException(
                 $"these scenarios need about {needed} file descriptors (2 per connection: the client's socket and the server's accepted one) but this process may open {limit} (RLIMIT_NOFILE); lower clients.count, or run fewer scenarios at once");
+        // Without the TUN driver a pair lab fails after the lab is half built, with an errno; say so now, with the fix.
+        if (scenarios.Any(s => s.Topology == Topology.Pair) && !File.Exists("/dev/net/tun"))
+            throw new LabException("/dev/net/tun does not exist: a pair lab's link is a TUN device; load the driver (modprobe tun) or, in a container, pass the device (--device /dev/net/tun --cap-add NET_ADMIN), or use a single-topology scenario");
         using var probe = LabHost.Create("preflight");
         foreach (var scenario in scenarios)
         {
-            foreach (var (role, settings) in scenario.Kernel)
+            foreach (var settings in scenario.Kernel.Values)
             {
-                foreach (var (name, value) in settings)
+                foreach (var setting in settings)
                 {
                     try
                     {
-                        probe.Settings.Write(name, value);
+                        probe.Settings.Write(setting.Name, setting.Value);
                     }
                     catch (LabException e)
                     {
-                        throw new ScenarioException(scenario.Source, 0, $"kernel.{role}.{name}", e.Message);
+                        throw new ScenarioException(scenario.Source, setting.Line, setting.Field, e.Message);
                     }
                 }
             }
@@ -81,6 +84,8 @@ public static class ScenarioRunner
         var client = new TrafficClient(scenario.Clients, clock, new IPEndPoint(lab.ServerAddress, scenario.Server.Port));
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         bound.CancelAfter(scenario.Duration);
+        // When the signal came, not when the clients had wound down: the report says until when it is complete.
+        var interrupted = cancel.Register(() => run.InterruptedAtMs ??= Math.Round(clock.NowMilliseconds, 1));
         var clients = client.RunAsync(lab.Client, bound.Token);
         double boundMs = scenario.Duration.TotalMilliseconds;
         string serverRole = RoleOf(lab, lab.Server);
@@ -98,8 +103,12 @@ public static class ScenarioRunner
                 client.Connected, server.AcceptCount, client.Finished, "running"));
         }
         await clients;
-        run.ReachedBound = bound.IsCancellationRequested && !cancel.IsCancellationRequested;
-        cancel.ThrowIfCancellationRequested();
+        // An interrupted run still ends like any other (grace, counters, server and link closed): what it saw is reported.
+        await interrupted.DisposeAsync();
+        run.Interrupted = cancel.IsCancellationRequested;
+        if (!run.Interrupted)
+            run.InterruptedAtMs = null;
+        run.ReachedBound = bound.IsCancellationRequested && !run.Interrupted;
         progress?.Invoke(new RunProgress(scenario.Name, clock.NowMilliseconds, boundMs, scenario.Clients.Count,
             client.Connected, server.AcceptCount, client.Finished, "finishing"));
         await Task.Delay(Grace, CancellationToken.None);

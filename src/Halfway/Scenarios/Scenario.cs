@@ -19,14 +19,24 @@ public sealed record Scenario
     public LinkOptions Link { get; init; } = new();
 
     /// <summary>net.* settings per host role ("client", "server"); a single topology applies both to its one host.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<KeyValuePair<string, string>>> Kernel { get; init; } =
-        new Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>>();
+    public IReadOnlyDictionary<string, IReadOnlyList<KernelSetting>> Kernel { get; init; } =
+        new Dictionary<string, IReadOnlyList<KernelSetting>>();
 
     public ServerSpec Server { get; init; } = new();
     public ClientSpec Clients { get; init; } = new();
 
     /// <summary>Lines the report prints about what a quick variant cannot shorten or shows differently.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+}
+
+/// <summary>
+/// One net.* setting of the scenario, with where it was written (line, and field as written, e.g. kernel.host.NAME),
+/// so that a value the kernel refuses at preflight is reported at its line.
+/// </summary>
+public sealed record KernelSetting(string Name, string Value)
+{
+    public int Line { get; init; }
+    public string Field { get; init; } = "";
 }
 
 /// <summary>The listener and how the application behind it accepts and answers.</summary>

@@ -41,6 +41,8 @@ public static class ScenarioCatalog
                 scenarios.Add(ScenarioParser.Parse(File.ReadAllText(argument), argument));
             else if (BuiltInNames.Contains(argument))
                 scenarios.Add(LoadBuiltIn(argument));
+            else if (argument.StartsWith('-'))
+                throw new HalfwayException($"unknown option '{argument}'; `halfway run --help` lists the options (a scenario file whose name starts with '-' is given as ./{argument})");
             else if (argument.EndsWith(".yaml", StringComparison.Ordinal) || argument.EndsWith(".yml", StringComparison.Ordinal) || argument.Contains('/'))
                 throw new HalfwayException($"scenario file '{argument}' does not exist");
             else
@@ -48,7 +50,7 @@ public static class ScenarioCatalog
         }
         var duplicate = scenarios.GroupBy(s => s.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
-            throw new HalfwayException($"scenario '{duplicate.Key}' is given twice; each scenario of a run needs its own name");
+            throw new HalfwayException($"scenario '{duplicate.Key}' is given twice ({string.Join(", ", duplicate.Select(s => s.Source))}); each scenario of a run needs its own name");
         return scenarios;
     }
 }

@@ -47,14 +47,14 @@ public sealed class ScenarioParser
             throw Error(linkNode, "link", "a single topology has no link (client and server share one loopback); remove link or use topology: pair");
         var scenario = new Scenario
         {
-            Name = RequiredString(map, "name", "", root),
+            Name = ScenarioName(map, root),
             Description = OptionalString(map, "description", "") ?? "",
             Variant = map.ContainsKey("variant") ? Enum(map, "variant", "", "custom", ("quick", "quick"), ("faithful", "faithful"), ("custom", "custom")) : "custom",
             Source = _source,
             Duration = map.TryGetValue("duration", out var d) ? PositiveDuration(d, "duration") : TimeSpan.FromSeconds(60),
             Topology = topology,
             Link = link,
-            Kernel = map.TryGetValue("kernel", out var k) ? ParseKernel(k, topology) : new Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>>(),
+            Kernel = map.TryGetValue("kernel", out var k) ? ParseKernel(k, topology) : new Dictionary<string, IReadOnlyList<KernelSetting>>(),
             Server = map.TryGetValue("server", out var s) ? ParseServer(s) : throw Error(root, "server", "missing: say at least `server: { port: 8080, backlog: 5 }`"),
             Clients = map.TryGetValue("clients", out var c) ? ParseClients(c) : throw Error(root, "clients", "missing: say at least `clients: { count: 10, steps: [connect] }`"),
             Notes = map.TryGetValue("notes", out var n) ? Sequence(n, "notes").Select(x => Scalar(x, "notes[]")).ToList() : [],
@@ -62,6 +62,25 @@ public sealed class ScenarioParser
         if (scenario.Duration > TimeSpan.FromHours(2))
             throw Error(d!, "duration", "at most 2h: every run is bounded");
         return scenario;
+    }
+
+    /// <summary>The longest scenario name: it names the capture file and is part of the run folder's name.</summary>
+    public const int MaxNameLength = 64;
+
+    /// <summary>A name is a name, not a path: ASCII letters, digits, '-', '_', '.', not starting with '.'.</summary>
+    public static bool IsValidName(string name) =>
+        name.Length is > 0 and <= MaxNameLength && name[0] != '.' && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    private string ScenarioName(Dictionary<string, YamlNode> map, YamlNode root)
+    {
+        string name = RequiredString(map, "name", "", root);
+        if (!IsValidName(name))
+        {
+            // Echo it without control characters or unbounded length: the error is one line.
+            string shown = new string(name.Take(MaxNameLength + 8).Select(c => char.IsControl(c) ? '?' : c).ToArray()) + (name.Length > MaxNameLength + 8 ? "..." : "");
+            throw Error(map["name"], "name", $"'{shown}' is not a scenario name: use 1 to {MaxNameLength} ASCII letters, digits, '-', '_' and '.', not starting with '.' (the name becomes the capture's file name and part of the run folder's), e.g. my-scenario_2");
+        }
+        return name;
     }
 
     private LinkOptions ParseLink(YamlNode node, string field)
@@ -150,22 +169,22 @@ public sealed class ScenarioParser
         return flags;
     }
 
-    private IReadOnlyDictionary<string, IReadOnlyList<KeyValuePair<string, string>>> ParseKernel(YamlNode node, Topology topology)
+    private IReadOnlyDictionary<string, IReadOnlyList<KernelSetting>> ParseKernel(YamlNode node, Topology topology)
     {
         var roles = topology == Topology.Pair ? new[] { "client", "server" } : new[] { "host", "client", "server" };
         var map = Keys(node, "kernel", roles);
-        var result = new Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>>();
+        var result = new Dictionary<string, IReadOnlyList<KernelSetting>>();
         foreach (var (role, settingsNode) in map)
         {
             if (settingsNode is not YamlMappingNode settings)
                 throw Error(settingsNode, $"kernel.{role}", "expected a mapping of net.* settings to values, e.g. net.ipv4.tcp_synack_retries: 1");
-            var list = new List<KeyValuePair<string, string>>();
+            var list = new List<KernelSetting>();
             foreach (var (keyNode, valueNode) in settings.Children)
             {
                 var key = Scalar(keyNode, $"kernel.{role}");
                 if (!key.StartsWith("net.", StringComparison.Ordinal))
                     throw Error(keyNode, $"kernel.{role}.{key}", "only net.* settings can be set in a lab (they are per network namespace)");
-                list.Add(new(key, Scalar(valueNode, $"kernel.{role}.{key}")));
+                list.Add(new(key, Scalar(valueNode, $"kernel.{role}.{key}")) { Line = (int)keyNode.Start.Line, Field = $"kernel.{role}.{key}" });
             }
             result[role == "host" ? "server" : role] = list;
         }

@@ -138,6 +138,8 @@ public sealed class KernelSettingScenarioTests
         var unknown = ScenarioParser.Parse("name: u\nkernel: { server: { net.ipv4.tcp_bogus: 1 } }\nserver: {}\nclients: { steps: [connect] }", "u.yaml");
         var setting = Assert.Throws<ScenarioException>(() => ScenarioRunner.Preflight([unknown]));
         Assert.Equal("kernel.server.net.ipv4.tcp_bogus", setting.Field);
+        Assert.Equal(2, setting.Line);
+        Assert.StartsWith("u.yaml:2: kernel.server.net.ipv4.tcp_bogus: ", setting.Message);
         Assert.Contains("u.yaml", setting.Message);
     }
 

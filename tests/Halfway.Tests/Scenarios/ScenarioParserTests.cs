@@ -92,6 +92,13 @@ public sealed class ScenarioParserTests
     [InlineData("name: t\nlink: { drop: [ { flags: 'SYN,BOGUS' } ] }\nserver: {}\nclients: { steps: [connect] }", 2, "link.drop[0].flags", "unknown TCP flag 'BOGUS'")]
     [InlineData("name: t\nserver: {}\nclients: { count: many, steps: [connect] }", 3, "clients.count", "not an integer")]
     [InlineData("name: t\nserver:\n  port: 1\n bad: 2\nclients: x", 4, "yaml", "not valid YAML")]
+    [InlineData("server: {}\nname: x/../../../escaped\nclients: { steps: [connect] }", 2, "name", "not a scenario name")]
+    [InlineData("name: ../up\nserver: {}\nclients: { steps: [connect] }", 1, "name", "not starting with '.'")]
+    [InlineData("name: .hidden\nserver: {}\nclients: { steps: [connect] }", 1, "name", "not a scenario name")]
+    [InlineData("name: ''\nserver: {}\nclients: { steps: [connect] }", 1, "name", "1 to 64")]
+    [InlineData("name: two words\nserver: {}\nclients: { steps: [connect] }", 1, "name", "letters, digits")]
+    [InlineData("name: \"a\\nb\"\nserver: {}\nclients: { steps: [connect] }", 1, "name", "'a?b' is not a scenario name")]
+    [InlineData("name: /etc/passwd\nserver: {}\nclients: { steps: [connect] }", 1, "name", "not a scenario name")]
     public void A_malformed_scenario_names_the_file_line_and_field(string yaml, int line, string field, string problem)
     {
         var error = Assert.Throws<ScenarioException>(() => ScenarioParser.Parse(yaml, "bad.yaml"));
@@ -110,6 +117,26 @@ public sealed class ScenarioParserTests
         Assert.Equal(AcceptMode.Immediately, scenario.Server.Accept.Mode);
         Assert.Equal("Pong", scenario.Server.Reply);
         Assert.Equal(TimeSpan.FromSeconds(60), scenario.Duration);
+    }
+
+    [Theory]
+    [InlineData("t")]
+    [InlineData("seed-wait_send.2")]
+    [InlineData("a..b")]
+    [InlineData("x234567890123456789012345678901234567890123456789012345678901234")]
+    public void A_name_of_letters_digits_dash_underscore_and_dot_is_a_name(string name)
+    {
+        Assert.Equal(name, ScenarioParser.Parse(Minimal.Replace("name: t", $"name: {name}"), "ok.yaml").Name);
+        Assert.False(ScenarioParser.IsValidName(name + "x".PadLeft(65 - name.Length, 'x')), "65 characters are too many");
+    }
+
+    [Fact]
+    public void Kernel_settings_keep_their_line_and_field_as_written()
+    {
+        var scenario = ScenarioParser.Parse("name: k\ntopology: single\nkernel:\n  host:\n    net.ipv4.tcp_syncookies: 0\n    net.core.somaxconn: 8\nserver: {}\nclients: { steps: [connect] }", "k.yaml");
+        var settings = scenario.Kernel["server"];
+        Assert.Equal([5, 6], settings.Select(s => s.Line));
+        Assert.Equal(["kernel.host.net.ipv4.tcp_syncookies", "kernel.host.net.core.somaxconn"], settings.Select(s => s.Field));
     }
 
     [Theory]
