@@ -30,6 +30,20 @@ internal static partial class Libc
         public long Nanoseconds;
     }
 
+    public const int CLOCK_THREAD_CPUTIME_ID = 3;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int clock_gettime(int clock, TimeSpec* time);
+
+    /// <summary>CPU time the calling thread has used (not wall time: a preempted thread's wait is not its cost).</summary>
+    public static unsafe TimeSpan ThreadCpuTime()
+    {
+        TimeSpec time;
+        return clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0
+            ? TimeSpan.FromTicks(time.Seconds * TimeSpan.TicksPerSecond + time.Nanoseconds / 100)
+            : TimeSpan.Zero;
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int unshare(int flags);
 

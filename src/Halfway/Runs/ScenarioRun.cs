@@ -79,7 +79,7 @@ public sealed class ScenarioRun
     /// <summary>When each socket-table sample was taken (µs): a connection absent from a sample is evidence too.</summary>
     public List<long> ServerTableSampleTimes { get; } = new();
     public bool ServerTableObserved { get; set; }
-    /// <summary>Time spent reading the server's socket table, all samples together (the observer's cost).</summary>
+    /// <summary>CPU time spent reading the server's socket table, all samples together (the observer's cost).</summary>
     public TimeSpan ServerTableSamplingTime { get; set; }
 
     /// <summary>When the server application closed its listener and sockets (µs): later RSTs are its own shutdown's.</summary>
