@@ -35,11 +35,18 @@ public sealed class PcapngWriter : IDisposable
     private byte[] _block = new byte[4096];
     private int _length;
 
-    /// <summary>Starts the file: a section header and one interface, with a name and a description if given.</summary>
-    public PcapngWriter(Stream stream, string? interfaceName = null, string? interfaceDescription = null, bool leaveOpen = false)
+    private readonly int _snapLength;
+
+    /// <summary>
+    /// Starts the file: a section header and one interface, with a name and a description if given. Packets are cut to
+    /// <paramref name="snapLength"/> bytes, which the interface declares, so readers know a short packet was cut on purpose.
+    /// </summary>
+    public PcapngWriter(Stream stream, string? interfaceName = null, string? interfaceDescription = null, int snapLength = SnapLength, bool leaveOpen = false)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(snapLength);
         _stream = stream;
         _leaveOpen = leaveOpen;
+        _snapLength = Math.Min(snapLength, SnapLength);
 
         Begin(SectionHeaderType);
         AppendU32(ByteOrderMagic);
@@ -53,7 +60,7 @@ public sealed class PcapngWriter : IDisposable
         Begin(InterfaceDescriptionType);
         AppendU16((ushort)LinkTypeRaw);
         AppendU16(0); // reserved
-        AppendU32(SnapLength);
+        AppendU32((uint)_snapLength);
         if (interfaceName is not null)
             AppendOption(IfName, interfaceName);
         if (interfaceDescription is not null)
@@ -72,8 +79,8 @@ public sealed class PcapngWriter : IDisposable
     /// </summary>
     public void Write(long timestampMicroseconds, ReadOnlySpan<byte> ipPacket, int originalLength, string? comment = null, PcapngPacketFlags? flags = null)
     {
-        if (ipPacket.Length > SnapLength)
-            ipPacket = ipPacket[..SnapLength];
+        if (ipPacket.Length > _snapLength)
+            ipPacket = ipPacket[.._snapLength];
         ulong timestamp = (ulong)Math.Max(0, timestampMicroseconds);
         Begin(EnhancedPacketType);
         AppendU32(0); // interface 0, the only one

@@ -25,7 +25,7 @@ public static class RunCapture
         var (name, description) = run.Scenario.Topology == Topology.Pair
             ? (TunLink.InterfaceName, "the lab's link between the client and server hosts, seen from the client: outbound = client to server")
             : ("lo", "the single host's loopback, to and from the server's port: outbound = client to server");
-        using var writer = new PcapngWriter(stream, name, description);
+        using var writer = new PcapngWriter(stream, name, description, run.Scenario.Link.SnapLength);
         long start = run.StartedAt.ToUnixTimeMilliseconds() * 1000;
         foreach (var packet in run.Packets)
         {

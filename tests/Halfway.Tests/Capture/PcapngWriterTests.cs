@@ -53,14 +53,15 @@ public sealed class PcapngWriterTests
     }
 
     [Fact]
-    public void A_packet_cut_short_keeps_its_original_length_and_blocks_stay_aligned()
+    public void Packets_cut_short_keep_their_original_length_and_blocks_stay_aligned()
     {
         var stream = new MemoryStream();
         var ip = Packets[3].Ip; // the one with data
-        using (var writer = new PcapngWriter(stream, leaveOpen: true))
+        using (var writer = new PcapngWriter(stream, snapLength: 60, leaveOpen: true))
         {
             writer.Write(Conversation.Epoch, ip.AsSpan(0, 41), ip.Length, "cut at 41 bytes");
             writer.Write(Conversation.Epoch + 1, ip, ip.Length);
+            writer.Write(Conversation.Epoch + 2, ip[..52], ip.Length);
         }
         var bytes = stream.ToArray();
         Assert.Equal(0, bytes.Length % 4);
@@ -68,8 +69,12 @@ public sealed class PcapngWriterTests
         Assert.True(reader.ReadNext());
         Assert.Equal(41, reader.Frame.Length);
         Assert.Equal(ip.Length, reader.OriginalLength);
+        // Longer than the snap length: cut by the writer.
         Assert.True(reader.ReadNext());
-        Assert.True(reader.Frame.SequenceEqual(ip));
+        Assert.True(reader.Frame.SequenceEqual(ip[..60]));
+        Assert.Equal(ip.Length, reader.OriginalLength);
+        Assert.True(reader.ReadNext());
+        Assert.True(reader.Frame.SequenceEqual(ip[..52]));
         Assert.False(reader.ReadNext());
         Assert.Empty(reader.Warnings);
     }
