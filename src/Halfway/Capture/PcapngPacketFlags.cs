@@ -5,7 +5,7 @@ namespace Halfway.Capture;
 /// for "dropped on purpose"; that goes in the packet's comment.
 /// </summary>
 [Flags]
-public enum PcapngPacketFlags : uint
+internal enum PcapngPacketFlags : uint
 {
     None = 0,
     Inbound = 1,

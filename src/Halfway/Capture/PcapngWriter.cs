@@ -9,7 +9,7 @@ namespace Halfway.Capture;
 /// and flags (epb_flags): the lab writes there what its link did to the packet, so Wireshark shows a dropped final
 /// ACK as dropped instead of as one more delivered packet. Wireshark, tshark and tcpdump (libpcap ≥ 1.1) read it.
 /// </summary>
-public sealed class PcapngWriter : IDisposable
+internal sealed class PcapngWriter : IDisposable
 {
     public const uint LinkTypeRaw = 101;
     public const int SnapLength = 262144;
@@ -32,10 +32,10 @@ public sealed class PcapngWriter : IDisposable
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
+    private readonly int _snapLength;
+    /// <summary>The block being built: its total length leads it, so it is written whole once known.</summary>
     private byte[] _block = new byte[4096];
     private int _length;
-
-    private readonly int _snapLength;
 
     /// <summary>
     /// Starts the file: a section header and one interface, with a name and a description if given. Packets are cut to

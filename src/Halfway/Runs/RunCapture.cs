@@ -14,8 +14,8 @@ namespace Halfway.Runs;
 /// </remarks>
 public static class RunCapture
 {
-    public const string Extension = ".pcapng";
-    public const string InFlightComment = "in flight when the lab stopped (never delivered)";
+    internal const string Extension = ".pcapng";
+    internal const string InFlightComment = "in flight when the lab stopped (never delivered)";
 
     /// <summary>Writes <c>FOLDER/SCENARIO.pcapng</c> and returns the file's name.</summary>
     public static string Write(ScenarioRun run, string folder)
@@ -36,7 +36,7 @@ public static class RunCapture
     }
 
     /// <summary>What the capture says about a packet the link did not deliver; null for a delivered one.</summary>
-    public static string? Comment(LinkPacket packet) => packet.Action switch
+    internal static string? Comment(LinkPacket packet) => packet.Action switch
     {
         LinkAction.Dropped => $"dropped by the link: {packet.DropReason ?? "no reason given"}",
         LinkAction.InFlight => InFlightComment,
