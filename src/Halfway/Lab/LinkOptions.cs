@@ -13,7 +13,15 @@ public enum LinkDirection
 public enum LinkAction
 {
     Passed,
+
+    /// <summary>Dropped on purpose (a drop rule, random loss) or because writing it to the receiver's TUN device failed.</summary>
     Dropped,
+
+    /// <summary>
+    /// Still waiting out its delay when the lab stopped: never delivered, but no drop either. A delay of hundreds of
+    /// milliseconds leaves many such packets, and counting them as drops would invent losses nobody asked for.
+    /// </summary>
+    InFlight,
 }
 
 /// <summary>The impairments of one direction of the link.</summary>
@@ -87,7 +95,10 @@ public sealed record LinkOptions
     public int SnapLength { get; init; } = 256;
 }
 
-/// <summary>One packet the link saw: when, which way, what it did, and its first bytes.</summary>
+/// <summary>
+/// One packet the link saw: when, which way, what it did, and its first bytes. <see cref="DropReason"/> is set only
+/// for <see cref="LinkAction.Dropped"/>; <see cref="DeliveredAtMicroseconds"/> is -1 unless the packet was delivered.
+/// </summary>
 public readonly record struct LinkPacket(
     long SeenAtMicroseconds,
     long DeliveredAtMicroseconds,

@@ -33,6 +33,7 @@ public sealed unsafe class TunLink : IDisposable
     private volatile bool _stopping;
     private long _packetsSeen;
     private long _packetsDropped;
+    private long _packetsInFlight;
 
     private TunLink(int clientFd, int serverFd, LinkOptions options, LabClock clock, Action<LinkPacket>? observer)
     {
@@ -48,7 +49,11 @@ public sealed unsafe class TunLink : IDisposable
 
     public long PacketsSeen => Interlocked.Read(ref _packetsSeen);
 
+    /// <summary>Packets dropped by a rule, by random loss, or by a failed write to the receiving TUN device.</summary>
     public long PacketsDropped => Interlocked.Read(ref _packetsDropped);
+
+    /// <summary>Packets still waiting out their delay when the link was disposed: never delivered, not dropped.</summary>
+    public long PacketsInFlight => Interlocked.Read(ref _packetsInFlight);
 
     public LinkOptions Options => _options;
 
@@ -221,14 +226,15 @@ public sealed unsafe class TunLink : IDisposable
         _stopping = true;
         if (_thread.IsAlive)
             _thread.Join(TimeSpan.FromSeconds(5));
-        // Packets still delayed when the lab stops were seen but never delivered: report them, so the capture holds every packet seen.
+        // Packets still delayed when the lab stops were seen but never delivered: report them, so the capture holds every
+        // packet seen, yet not as drops: the link did not drop them, the run ended under them.
         for (int side = 0; side < 2; side++)
         {
             while (_directions[side].Queue.TryDequeue(out var pending))
             {
-                Interlocked.Increment(ref _packetsDropped);
-                _observer?.Invoke(new LinkPacket(pending.SeenAt, -1, (LinkDirection)side, LinkAction.Dropped,
-                    "the lab stopped before its delay ended", pending.Bytes.Length, Snap(pending.Bytes)));
+                Interlocked.Increment(ref _packetsInFlight);
+                _observer?.Invoke(new LinkPacket(pending.SeenAt, -1, (LinkDirection)side, LinkAction.InFlight, null,
+                    pending.Bytes.Length, Snap(pending.Bytes)));
             }
         }
         Libc.close(_fds[0]);

@@ -53,7 +53,7 @@ public static class ReportBuilder
                 .ToList(),
             Link = scenario.Topology == Lab.Topology.Pair
                 ? new LinkReport(scenario.Link.ClientToServer.Delay.TotalMilliseconds, scenario.Link.ServerToClient.Delay.TotalMilliseconds,
-                    scenario.Link.ClientToServer.Loss, run.LinkPacketsSeen, run.LinkPacketsDropped, scenario.Link.DropRules.Select(r => r.Name).ToList())
+                    scenario.Link.ClientToServer.Loss, run.LinkPacketsSeen, run.LinkPacketsDropped, run.LinkPacketsInFlight, scenario.Link.DropRules.Select(r => r.Name).ToList())
                 : null,
             ServerSide = new ServerReport(
                 accepts.Count,

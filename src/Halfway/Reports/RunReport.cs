@@ -86,7 +86,7 @@ public sealed record CounterSampleReport(double AtMs, SortedDictionary<string, l
 
 public sealed record ChangedSettingReport(string Host, string Name, string Default, string Value);
 
-public sealed record LinkReport(double DelayClientToServerMs, double DelayServerToClientMs, double Loss, long PacketsSeen, long PacketsDropped, List<string> DropRules);
+public sealed record LinkReport(double DelayClientToServerMs, double DelayServerToClientMs, double Loss, long PacketsSeen, long PacketsDropped, long PacketsInFlight, List<string> DropRules);
 
 public sealed record ServerReport(int Accepted, double? FirstAcceptMs, double? LastAcceptMs, int MessagesReceived, int RepliesSent, int Resets,
     uint? MaxAcceptQueue, uint? AcceptQueueLimit, int? MaxSynRecv, bool SocketTableObserved)

@@ -11,7 +11,7 @@ public static class TextReport
         var text = new StringBuilder();
         foreach (var scenario in report.Scenarios)
             RenderScenario(text, scenario);
-        text.AppendLine($"run folder: {report.RunFolder} (report.json{(report.Scenarios.Any(s => s.Capture is not null) ? ", captures *.pcap" : "")})");
+        text.AppendLine($"run folder: {report.RunFolder} (report.json{(report.Scenarios.Any(s => s.Capture is not null) ? ", captures *.pcapng" : "")})");
         return text.ToString();
     }
 
@@ -25,6 +25,7 @@ public static class TextReport
             text.AppendLine($"   {s.Description}");
         text.AppendLine($"   server: backlog {s.Backlog}, {s.AcceptPolicy}" + (s.Link is { } link
             ? $"; link: {link.DelayClientToServerMs:0.###} ms / {link.DelayServerToClientMs:0.###} ms one way, {link.PacketsSeen} packets, {link.PacketsDropped} dropped by the link"
+                + (link.PacketsInFlight > 0 ? $", {link.PacketsInFlight} still in flight when the lab stopped" : "")
             : "; single host (loopback)"));
         if (s.SettingsChanged.Count > 0)
         {

@@ -71,6 +71,7 @@ public sealed class ScenarioRun
     }
     public long LinkPacketsSeen { get; set; }
     public long LinkPacketsDropped { get; set; }
+    public long LinkPacketsInFlight { get; set; }
     public IReadOnlyList<ClientConnection> Connections { get; set; } = [];
     public List<ServerEvent> ServerEvents { get; } = new();
     public List<ServerSocketObservation> ServerSockets { get; } = new();

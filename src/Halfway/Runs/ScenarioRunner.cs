@@ -136,6 +136,7 @@ public static class ScenarioRunner
         loopbackCapture?.Dispose();
         run.LinkPacketsSeen = lab.Link?.PacketsSeen ?? loopbackCapture?.PacketsSeen ?? 0;
         run.LinkPacketsDropped = lab.Link?.PacketsDropped ?? 0;
+        run.LinkPacketsInFlight = lab.Link?.PacketsInFlight ?? 0;
         lock (packets)
             packets.Sort((a, b) => a.SeenAtMicroseconds.CompareTo(b.SeenAtMicroseconds));
         return run;

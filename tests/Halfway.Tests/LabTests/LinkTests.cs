@@ -159,10 +159,12 @@ public sealed class LinkImpairmentTests
         }
         lock (packets)
         {
-            var udp = packets.Where(p => p.Direction == LinkDirection.ClientToServer && p.Bytes.Length >= 28 && p.Bytes[9] == 17)
-                .OrderBy(p => p.SeenAtMicroseconds).ToList();
-            Assert.Equal(10_000, udp.Count);
-            return udp.Select((p, i) => (p, i)).Where(x => x.p.Action == LinkAction.Dropped).Select(x => (long)x.i).ToList();
+            // The datagram's own counter, not the order of SeenAt: the link reads a burst within one microsecond, and
+            // reports its drops at once but its deliveries after the burst, so equal times do not keep the link's order.
+            var udp = packets.Where(p => p.Direction == LinkDirection.ClientToServer && p.Bytes.Length >= 32 && p.Bytes[9] == 17)
+                .Select(p => (Packet: p, Ordinal: BitConverter.ToInt32(p.Bytes, 28))).OrderBy(x => x.Ordinal).ToList();
+            Assert.Equal(Enumerable.Range(0, 10_000), udp.Select(x => x.Ordinal));
+            return udp.Where(x => x.Packet.Action == LinkAction.Dropped).Select(x => (long)x.Ordinal).ToList();
         }
     }
 }
