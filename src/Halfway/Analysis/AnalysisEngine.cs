@@ -95,7 +95,8 @@ public sealed class AnalysisEngine
         {
             case PacketObservation packet:
                 AddPacket(packet.AtMicroseconds, packet.Segment, FlowTable.HashOf(packet.Segment.Source, packet.Segment.Destination),
-                    packet.DroppedByLink ? -1 : packet.DeliveredAtMicroseconds ?? 0, packet.DroppedByLink ? packet.DropReason ?? "no reason given" : null);
+                    packet.DroppedByLink ? -1 : packet.DeliveredAtMicroseconds ?? 0,
+                    packet.DroppedByLink ? $"dropped by the link ({packet.DropReason ?? "no reason given"})" : packet.DropReason);
                 break;
             case ClientCallObservation call:
                 AddClientCall(call);
@@ -275,8 +276,8 @@ public sealed class AnalysisEngine
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     /// <param name="deliveredAtMicroseconds">When a lab link delivered the segment (0: not known; -1: the link dropped it).</param>
-    /// <param name="droppedBy">Why the lab's link dropped it (null: it did not).</param>
-    internal void AddPacket(long atMicroseconds, in TcpSegment segment, uint hash, long deliveredAtMicroseconds = 0, string? droppedBy = null)
+    /// <param name="notDelivered">Why the lab's link did not deliver it, in words (null: it did, or nothing is known).</param>
+    internal void AddPacket(long atMicroseconds, in TcpSegment segment, uint hash, long deliveredAtMicroseconds = 0, string? notDelivered = null)
     {
         _packetsAnalysed++;
         if (!_isShard)
@@ -310,9 +311,9 @@ public sealed class AnalysisEngine
         }
         flow.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds);
         _flows.SetDue(slot, DueAt(flow));
-        if (droppedBy is not null)
+        if (notDelivered is not null)
             flow.AddNote(atMicroseconds, segment.Source == flow.Client ? TimelineColumn.WireToServer : TimelineColumn.WireToClient,
-                $"{TcpFlagsText.Short(segment.Flags)} above dropped by the link ({droppedBy})");
+                $"{TcpFlagsText.Short(segment.Flags)} above {notDelivered}");
     }
 
     private void AddClientCall(ClientCallObservation call)

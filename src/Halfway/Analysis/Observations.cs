@@ -11,7 +11,8 @@ public abstract record Observation(long AtMicroseconds);
 
 /// <summary>
 /// A TCP segment seen on the wire. On a lab link, <paramref name="DroppedByLink"/> says the link dropped it
-/// (the receiver never saw it) and <paramref name="DeliveredAtMicroseconds"/> when it reached the receiver.
+/// (the receiver never saw it), <paramref name="DropReason"/> why it was not delivered (a drop's reason, or that it was
+/// still in flight when the lab stopped), and <paramref name="DeliveredAtMicroseconds"/> when it reached the receiver.
 /// </summary>
 public sealed record PacketObservation(
     long AtMicroseconds,

@@ -33,7 +33,8 @@ public sealed class ScenarioAnalysis
         foreach (var (packet, segment, frame) in run.Segments)
         {
             observations.Add(new PacketObservation(packet.SeenAtMicroseconds, segment, frame,
-                packet.Action == Lab.LinkAction.Dropped, packet.DropReason,
+                packet.Action == Lab.LinkAction.Dropped,
+                packet.Action == Lab.LinkAction.InFlight ? "still in flight when the lab stopped (never delivered)" : packet.DropReason,
                 packet.DeliveredAtMicroseconds >= 0 ? packet.DeliveredAtMicroseconds : null));
         }
         foreach (var connection in run.Connections)

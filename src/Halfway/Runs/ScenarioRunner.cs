@@ -138,7 +138,12 @@ public static class ScenarioRunner
         run.LinkPacketsDropped = lab.Link?.PacketsDropped ?? 0;
         run.LinkPacketsInFlight = lab.Link?.PacketsInFlight ?? 0;
         lock (packets)
-            packets.Sort((a, b) => a.SeenAtMicroseconds.CompareTo(b.SeenAtMicroseconds));
+        {
+            // Stable: packets the link read in the same microsecond keep the order it read them in.
+            var inOrder = packets.OrderBy(p => p.SeenAtMicroseconds).ToList();
+            packets.Clear();
+            packets.AddRange(inOrder);
+        }
         return run;
     }
 
