@@ -525,16 +525,11 @@ public sealed class AnalysisEngine
     {
         var classifier = _classifier;
         classifier.Reset();
-        int synAckResends = 0;
         foreach (ref readonly var e in flow.Events)
-        {
             classifier.Apply(e);
-            if (e.Kind == ConnectionEventKind.ServerSynAckResent)
-                synAckResends++;
-        }
         var decision = classifier.Decide(end, _context.ServerSideObserved);
         var summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind,
-            classifier.Handshake(decision, end, synAckResends));
+            classifier.Handshake());
         _connectionsFinished++;
         bool wanted = _sink.WantsReport(summary);
         var report = wanted ? new ConnectionReport(flow, classifier.Finish(decision, end)) : null;

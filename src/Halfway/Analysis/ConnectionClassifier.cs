@@ -54,6 +54,9 @@ public sealed class ConnectionClassifier
         public long? PendingSynAckAckAt;
         /// <summary>The bare RST answered an ACK of a SYN-ACK, before the client had sent any data: the request socket reset it.</summary>
         public bool RstAnsweredSynAckAck;
+        public long? HandshakeAckAt, FirstNewDataAt, ServerSynAckAt;
+        public bool HandshakeAckDroppedByLink, FirstNewDataIsFin, GoneAfterHeld;
+        public int SynAckResends;
         public bool ConnectFailed, ConnectRefused, SawStart, ClientSegmentSinceResend;
     }
 
@@ -84,6 +87,7 @@ public sealed class ConnectionClassifier
             case ConnectionEventKind.ServerSynAck:
                 _s.SawStart = true;
                 _s.SynAckAt ??= at;
+                _s.ServerSynAckAt ??= at;
                 Keep(e);
                 break;
             case ConnectionEventKind.ServerSynAckAnsweringSyn:
@@ -92,6 +96,7 @@ public sealed class ConnectionClassifier
             case ConnectionEventKind.ServerSynAckResent:
                 _s.SawStart = true;
                 _s.SynAckAt ??= at;
+                _s.SynAckResends++;
                 if (_s.ConnectedAt is { } connected && at > connected && _s.ServerCompleteAt is null)
                 {
                     _s.ResendsAfterAck++;
@@ -107,6 +112,11 @@ public sealed class ConnectionClassifier
                 Keep(e);
                 break;
             case ConnectionEventKind.ClientHandshakeAck:
+                if (_s.HandshakeAckAt is null)
+                {
+                    _s.HandshakeAckAt = at;
+                    _s.HandshakeAckDroppedByLink = e.Value < 0;
+                }
                 if (_s.ConnectedAt is null)
                 {
                     _s.ConnectedAt = at;
@@ -133,6 +143,11 @@ public sealed class ConnectionClassifier
                 _s.PendingSynAckAckAt = null;
                 if (e.Kind == ConnectionEventKind.ClientFin)
                     _s.ClientFinAt ??= at;
+                if (e.Kind != ConnectionEventKind.ClientRetransmission && _s.FirstNewDataAt is null)
+                {
+                    _s.FirstNewDataAt = at;
+                    _s.FirstNewDataIsFin = e.Kind == ConnectionEventKind.ClientFin;
+                }
                 if (e.Kind == ConnectionEventKind.ClientRetransmission)
                     _s.Retransmissions++;
                 if (e.Kind == ConnectionEventKind.ClientRetransmission && _s.ServerCompleteAt is null && _s.BareRstAt is null)
@@ -216,6 +231,7 @@ public sealed class ConnectionClassifier
                 if (_s.SocketGoneAt is null && _s.ServerEstablishedAt is null && _s.AcceptedAt is null)
                 {
                     _s.SocketGoneAt = at;
+                    _s.GoneAfterHeld = e.Value > 0;
                     Keep(e);
                 }
                 break;
@@ -246,36 +262,42 @@ public sealed class ConnectionClassifier
     /// <summary>The verdict for a <paramref name="decision"/> just made by <see cref="Decide"/> (its reason text is not built twice).</summary>
     public Verdict Finish(in Decision decision, long endMicroseconds)
     {
+        long? silence = null;
         if (EndsInSilence(decision, endMicroseconds))
-            Keep(new ConnectionEvent(ConnectionEventKind.Silence, endMicroseconds, endMicroseconds - (_s.LastAt ?? endMicroseconds)));
+        {
+            silence = endMicroseconds - (_s.LastAt ?? endMicroseconds);
+            Keep(new ConnectionEvent(ConnectionEventKind.Silence, endMicroseconds, silence.Value));
+        }
         return new Verdict(decision.Fate, decision.HalfEstablished, decision.Kind, decision.Reason, _s.ConnectedAt, decision.CompletedAt,
-            _s.AcceptedAt, _evidence.ToArray());
+            _s.AcceptedAt, _evidence.ToArray()) { Facts = Facts(silence) };
     }
+
+    private ConnectionFacts Facts(long? silence) => new()
+    {
+        SynAt = _s.SynAt,
+        SynAckAt = _s.ServerSynAckAt,
+        HandshakeAckAt = _s.HandshakeAckAt,
+        HandshakeAckDroppedByLink = _s.HandshakeAckDroppedByLink,
+        SynAckResends = _s.SynAckResends,
+        FirstResendAfterAckAt = _s.FirstResendAfterAckAt,
+        FirstDataAt = _s.FirstNewDataAt,
+        FirstDataIsFin = _s.FirstNewDataIsFin,
+        ClientRetransmissions = _s.Retransmissions,
+        BareRstAt = _s.BareRstAt,
+        CallResetAt = _s.CallResetAt,
+        RequestSocketAfterAckAt = _s.RequestSocketAfterAckAt,
+        ServerSocketGoneAt = _s.SocketGoneAt,
+        ServerTableHeldIt = _s.GoneAfterHeld,
+        SilenceAtEnd = silence,
+    };
 
     /// <summary>Whether <see cref="Finish"/> ends the evidence with a <see cref="ConnectionEventKind.Silence"/> event.</summary>
     private bool EndsInSilence(in Decision decision, long endMicroseconds) =>
         endMicroseconds - (_s.LastAt ?? endMicroseconds) >= 1_000_000 && _s.ConnectedAt is not null && decision.CompletedAt is null
         && _s.BareRstAt is null && _s.CallResetAt is null && _s.ClientRstAt is null;
 
-    /// <summary>
-    /// The handshake's times as the evidence <see cref="Finish"/> would return shows them (the last SYN, SYN-ACK and
-    /// handshake ACK kept), without materialising it: a sink that only samples handshake timings needs no report.
-    /// </summary>
-    public HandshakeTimes Handshake(in Decision decision, long endMicroseconds, int synAckResends)
-    {
-        var evidence = CollectionsMarshal.AsSpan(_evidence);
-        // Finish's Silence event takes the last slot when the evidence is full: that event is not in the report.
-        if (evidence.Length == MaxEvidence && EndsInSilence(decision, endMicroseconds))
-            evidence = evidence[..^1];
-        long syn = 0, synAck = 0, ack = 0;
-        foreach (ref readonly var e in evidence)
-        {
-            if (e.Kind == ConnectionEventKind.ClientSyn) syn = e.AtMicroseconds;
-            else if (e.Kind == ConnectionEventKind.ServerSynAck) synAck = e.AtMicroseconds;
-            else if (e.Kind == ConnectionEventKind.ClientHandshakeAck) ack = e.AtMicroseconds;
-        }
-        return new HandshakeTimes(syn, synAck, ack, synAckResends);
-    }
+    /// <summary>The handshake's times and the SYN-ACK re-sends, without materialising the evidence: a sink that only samples handshake timings needs no report.</summary>
+    public HandshakeTimes Handshake() => new(_s.SynAt ?? 0, _s.ServerSynAckAt ?? 0, _s.HandshakeAckAt ?? 0, _s.SynAckResends);
 
     /// <summary>The fate alone, without materialising the evidence: what the engine asks for every connection before deciding whether anyone wants the details.</summary>
     public Decision Decide(long endMicroseconds, bool serverSideObserved)

@@ -20,11 +20,6 @@ public sealed class ConnectionReport
         DuplicatesIgnored = flow.Duplicates;
         _events = flow.Events.ToArray(); // the flow is recycled
         _notes = flow.Notes;
-        foreach (var e in _events)
-        {
-            if (e.Kind == ConnectionEventKind.ServerSynAckResent) SynAckResends++;
-            else if (e.Kind == ConnectionEventKind.ClientRetransmission) ClientRetransmissions++;
-        }
     }
 
     public IpEndpoint Client { get; }
@@ -45,8 +40,9 @@ public sealed class ConnectionReport
     public long? AcceptedAtMicroseconds => Verdict.AcceptedAtMicroseconds;
     public long Packets { get; }
     public int DuplicatesIgnored { get; }
-    public int SynAckResends { get; }
-    public int ClientRetransmissions { get; }
+    public ConnectionFacts Facts => Verdict.Facts;
+    public int SynAckResends => Verdict.Facts.SynAckResends;
+    public int ClientRetransmissions => Verdict.Facts.ClientRetransmissions;
 
     /// <summary>Packets, client calls and server events in time order (bounded: long connections keep their start and end).</summary>
     public IReadOnlyList<TimelineEntry> Timeline => _timeline ??= BuildTimeline();

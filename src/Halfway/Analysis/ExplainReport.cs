@@ -67,17 +67,8 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
             SampleHandshake(HandshakeOf(report));
     }
 
-    private static HandshakeTimes HandshakeOf(ConnectionReport report)
-    {
-        long syn = 0, synAck = 0, ack = 0;
-        foreach (var e in report.Evidence)
-        {
-            if (e.Kind == ConnectionEventKind.ClientSyn) syn = e.AtMicroseconds;
-            else if (e.Kind == ConnectionEventKind.ServerSynAck) synAck = e.AtMicroseconds;
-            else if (e.Kind == ConnectionEventKind.ClientHandshakeAck) ack = e.AtMicroseconds;
-        }
-        return new HandshakeTimes(syn, synAck, ack, report.SynAckResends);
-    }
+    private static HandshakeTimes HandshakeOf(ConnectionReport report) =>
+        new(report.Facts.SynAt ?? 0, report.Facts.SynAckAt ?? 0, report.Facts.HandshakeAckAt ?? 0, report.SynAckResends);
 
     private void SampleHandshake(in HandshakeTimes h)
     {

@@ -73,16 +73,10 @@ public static class FateExplainer
         var connected = report.ConnectedAtMicroseconds;
         var resends = evidence.Where(e => e.Kind == ConnectionEventKind.ServerSynAckResent && connected is { } c && e.AtMicroseconds > c).ToList();
         var retransmissions = evidence.Where(e => e.Kind == ConnectionEventKind.ClientRetransmission).ToList();
-        var firstData = evidence.FirstOrDefault(e => e.Kind is ConnectionEventKind.ClientData or ConnectionEventKind.ClientFin);
-        var bareRst = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.ServerBareRst);
-        var callReset = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.CallReset);
+        var facts = report.Facts;
         var complete = report.ServerCompletedAtMicroseconds;
-        var silence = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.Silence);
-        var requestSample = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.ServerRequestSocket);
-        var gone = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.ServerSocketGone);
         string queue = context.AcceptQueueLimit is { } limit ? $"the accept queue (limit {limit}) was full" : "the accept queue was full";
-        var handshakeAck = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.ClientHandshakeAck);
-        bool linkDroppedAck = handshakeAck.Kind == ConnectionEventKind.ClientHandshakeAck && handshakeAck.Value < 0;
+        bool linkDroppedAck = facts.HandshakeAckDroppedByLink;
         var linkDroppedReAcks = evidence.Where(e => e.Kind == ConnectionEventKind.ClientAck && e.Value < 0).ToList();
         // Why the server did not take the client's ACK: the run's own link knows when it dropped it; otherwise both causes stay open.
         string ackFate = linkDroppedAck
@@ -120,7 +114,7 @@ public static class FateExplainer
 
             case Fate.ResetAtHandshake:
             {
-                long rst = (bareRst.AtMicroseconds != 0 ? bareRst : callReset).AtMicroseconds;
+                long rst = facts.BareRstAt ?? facts.CallResetAt ?? origin;
                 lines.Add($"Client: connect() returned at {T(connected ?? origin)}; the RST that followed at {T(rst)} makes its next call fail with ECONNRESET.");
                 var answered = evidence.LastOrDefault(e => e.AtMicroseconds <= rst && e.Kind is ConnectionEventKind.ClientHandshakeAck or ConnectionEventKind.ClientAck
                     or ConnectionEventKind.ClientData);
@@ -152,10 +146,10 @@ public static class FateExplainer
             long c = connected ?? origin;
             // What the client saw.
             var client = $"Client: connect() returned at {T(c)}";
-            if (firstData.AtMicroseconds != 0 && firstData.Kind == ConnectionEventKind.ClientFin)
-                client += $"; it sent nothing and closed its side (FIN) at {T(firstData.AtMicroseconds)}";
-            else if (firstData.AtMicroseconds != 0)
-                client += $"; it sent data at {T(firstData.AtMicroseconds)} (send() succeeds: it only copies into the kernel)";
+            if (facts.FirstDataAt is { } fin && facts.FirstDataIsFin)
+                client += $"; it sent nothing and closed its side (FIN) at {T(fin)}";
+            else if (facts.FirstDataAt is { } data)
+                client += $"; it sent data at {T(data)} (send() succeeds: it only copies into the kernel)";
             if (retransmissions.Count > 0)
                 client += $" and re-sent it at {Times(retransmissions)} with no acknowledgement";
             lines.Add(client + ".");
@@ -164,8 +158,8 @@ public static class FateExplainer
             if (resends.Count > 0)
                 lines.Add($"Server: re-sent its SYN-ACK at {Times(resends)} although the client's ACK came at {T(c)}: {ackFate}." +
                     (linkDroppedReAcks.Count > 0 ? $" The link also dropped the client's re-ACKs at {Times(linkDroppedReAcks)}." : ""));
-            else if (requestSample.AtMicroseconds != 0)
-                lines.Add($"Server: its socket table still showed a request socket in SYN-RECV at {T(requestSample.AtMicroseconds)}, after the client's ACK: " +
+            else if (facts.RequestSocketAfterAckAt is { } requestSample)
+                lines.Add($"Server: its socket table still showed a request socket in SYN-RECV at {T(requestSample)}, after the client's ACK: " +
                     (linkDroppedAck ? "the lab's link had dropped that ACK." : $"the ACK was dropped ({queue}) or lost."));
             else if (linkDroppedAck)
                 lines.Add($"Server: the client's ACK at {T(c)} never reached it: {ackFate}.");
@@ -192,14 +186,13 @@ public static class FateExplainer
                     break;
                 case Fate.ResetOnData:
                 {
-                    long rst = bareRst.AtMicroseconds != 0 ? bareRst.AtMicroseconds : callReset.AtMicroseconds;
+                    long rst = facts.BareRstAt ?? facts.CallResetAt ?? origin;
                     var answered = evidence.LastOrDefault(e => e.AtMicroseconds <= rst && e.Kind is ConnectionEventKind.ClientData
                         or ConnectionEventKind.ClientRetransmission or ConnectionEventKind.ClientFin or ConnectionEventKind.ClientAck);
                     string segment = answered.AtMicroseconds != 0 ? $"the client's segment at {T(answered.AtMicroseconds)}" : "a client segment";
                     if (report.Kind == ConnectionClassifier.SyncookieKind)
                     {
-                        var synAck = evidence.FirstOrDefault(e => e.Kind == ConnectionEventKind.ServerSynAck);
-                        long age = rst - (synAck.AtMicroseconds != 0 ? synAck.AtMicroseconds : c);
+                        long age = rst - (facts.SynAckAt ?? c);
                         string earlier = retransmissions.Count > 0
                             ? $"each earlier copy of the client's data ({retransmissions.Count} re-sent) got no answer — dropped while the accept queue was full — "
                             : "";
@@ -213,15 +206,15 @@ public static class FateExplainer
                     break;
                 }
                 case Fate.Stranded:
-                    if (gone.AtMicroseconds != 0 && gone.Value > 0)
-                        lines.Add($"Then: the server's table no longer held it from {T(gone.AtMicroseconds)} and the client sent nothing: the expiry was silent and nothing will ever tell the client; a recv() waits until its own timeout, keepalive or TCP_USER_TIMEOUT.");
+                    if (facts.ServerSocketGoneAt is { } gone && facts.ServerTableHeldIt)
+                        lines.Add($"Then: the server's table no longer held it from {T(gone)} and the client sent nothing: the expiry was silent and nothing will ever tell the client; a recv() waits until its own timeout, keepalive or TCP_USER_TIMEOUT.");
                     else if (report.Kind == ConnectionClassifier.SyncookieKind)
                         lines.Add("Then: the server held nothing (a syncookie connection has no timer and nothing to expire) and the client sent nothing: nothing will ever tell the client; a recv() waits until its own timeout, keepalive or TCP_USER_TIMEOUT.");
                     else
                         lines.Add("Then: the server held nothing and the client sent nothing: nothing will ever tell the client; a recv() waits until its own timeout, keepalive or TCP_USER_TIMEOUT.");
                     break;
                 case Fate.StillHalfEstablished:
-                    lines.Add($"Then: still half-established when observation ended{(silence.AtMicroseconds != 0 ? $" ({TimeText.Duration(silence.Value)} of silence)" : "")}: {report.Reason}.");
+                    lines.Add($"Then: still half-established when observation ended{(facts.SilenceAtEnd is { } silence ? $" ({TimeText.Duration(silence)} of silence)" : "")}: {report.Reason}.");
                     break;
                 case Fate.ClientAborted:
                     lines.Add("Then: the client gave up and reset the connection itself (its own timeout) before the server completed it.");

@@ -11,4 +11,8 @@ public sealed record Verdict(
     long? ConnectedAtMicroseconds,
     long? ServerCompletedAtMicroseconds,
     long? AcceptedAtMicroseconds,
-    IReadOnlyList<ConnectionEvent> Evidence);
+    IReadOnlyList<ConnectionEvent> Evidence)
+{
+    /// <summary>The moments and counts the classifier established on the way to the fate.</summary>
+    public ConnectionFacts Facts { get; init; }
+}
