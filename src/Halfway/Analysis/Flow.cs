@@ -176,7 +176,7 @@ internal sealed class Flow
         }
         if ((flags & TcpFlags.Ack) == 0)
             return;
-        if (!_connected && _hasServerIsn && s.Acknowledgment == _serverIsn + 1)
+        if (!_connected && _hasServerIsn && FinalHandshakeAck.AcknowledgesSynAck(s, _serverIsn))
         {
             _connected = true;
             if (!_hasClientIsn)
@@ -185,7 +185,7 @@ internal sealed class Flow
                 _clientIsn = s.Sequence - 1;
                 _clientNext = s.Sequence;
             }
-            if (s.PayloadLength == 0 && (flags & TcpFlags.Fin) == 0)
+            if (FinalHandshakeAck.Is(s, clientIsn: null, _serverIsn))
             {
                 Add(ConnectionEventKind.ClientHandshakeAck, at, deliveredAt);
                 return;

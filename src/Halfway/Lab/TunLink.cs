@@ -201,8 +201,7 @@ public sealed unsafe class TunLink : IDisposable
             var key = (segment.Source, segment.Destination);
             if (segment.Flags == TcpFlags.Syn)
                 _clientSyns[key] = segment.Sequence;
-            else if (segment.Flags == TcpFlags.Ack && segment.PayloadLength == 0
-                && _clientSyns.TryGetValue(key, out uint isn) && segment.Sequence == isn + 1)
+            else if (_clientSyns.TryGetValue(key, out uint isn) && FinalHandshakeAck.Is(segment, isn, serverIsn: null))
             {
                 handshakeAck = true;
                 _clientSyns.Remove(key);

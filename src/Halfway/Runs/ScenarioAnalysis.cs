@@ -67,8 +67,10 @@ public sealed class ScenarioAnalysis
         var serverAnswered = new Dictionary<IpEndpoint, long>();
         foreach (var (packet, segment, _) in run.Segments)
         {
+            // The handshake's end reached the server: its final ACK, or data that rode on it when that ACK was not sent alone.
             if (packet.Direction == Lab.LinkDirection.ClientToServer && packet.Action == Lab.LinkAction.Passed
-                && segment.Has(TcpFlags.Ack) && !segment.Has(TcpFlags.Syn) && !ackArrived.ContainsKey(segment.Source))
+                && (FinalHandshakeAck.Is(segment, clientIsn: null, serverIsn: null) || (segment.Has(TcpFlags.Ack) && !segment.Has(TcpFlags.Syn) && segment.PayloadLength > 0))
+                && !ackArrived.ContainsKey(segment.Source))
                 ackArrived[segment.Source] = packet.DeliveredAtMicroseconds;
             else if (packet.Direction == Lab.LinkDirection.ServerToClient && !segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Rst)
                 && !serverAnswered.ContainsKey(segment.Destination))
