@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Halfway.Lab;
 using Halfway.Scenarios;
 using Halfway.Traffic;
+using Halfway.Observe;
 
 // Benchmarks that need the lab. Each prints plain "key=value" lines that bench/NAME/run.sh turns into results.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -89,7 +90,7 @@ static ServerSpec StormServerSpec(int port) =>
 
 static async Task<string> ToolClientRate(LabNetwork lab, LabClock clock, int count, TimeSpan? connectTimeout, int port)
 {
-    var client = new TrafficClient(new ClientSpec { Count = count, Steps = [new Step { Kind = StepKind.Connect, Timeout = connectTimeout }] },
+    var client = new TrafficClient(new ClientSpec { Count = count, Steps = [new Step { Kind = ClientStep.Connect, Timeout = connectTimeout }] },
         clock, new IPEndPoint(IPAddress.Loopback, port));
     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     await client.RunAsync(lab.Client, CancellationToken.None);

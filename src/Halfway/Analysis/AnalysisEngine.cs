@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Halfway.Wire;
+using Halfway.Observe;
 
 namespace Halfway.Analysis;
 
@@ -322,18 +323,18 @@ public sealed class AnalysisEngine
         var flow = FlowFor(call.Client, call.Server, call.AtMicroseconds);
         var kind = (call.Step, call.Result) switch
         {
-            ("connect", "ok") => ConnectionEventKind.CallConnectOk,
-            ("connect", "refused") => ConnectionEventKind.CallConnectRefused,
-            ("connect", _) => ConnectionEventKind.CallConnectFailed,
+            (ClientStep.Connect, CallResult.Ok) => ConnectionEventKind.CallConnectOk,
+            (ClientStep.Connect, CallResult.Refused) => ConnectionEventKind.CallConnectRefused,
+            (ClientStep.Connect, _) => ConnectionEventKind.CallConnectFailed,
             // Only data proves a complete socket on the server: recv() also returns EOF after a reset was reported to an earlier call.
-            (_, "data") => ConnectionEventKind.CallGotData,
-            (_, "reset") => ConnectionEventKind.CallReset,
-            (_, "timeout") => ConnectionEventKind.CallTimeout,
+            (_, CallResult.Data) => ConnectionEventKind.CallGotData,
+            (_, CallResult.Reset) => ConnectionEventKind.CallReset,
+            (_, CallResult.Timeout) => ConnectionEventKind.CallTimeout,
             _ => (ConnectionEventKind?)null,
         };
         if (kind is { } k)
             flow.Add(k, call.AtMicroseconds);
-        string text = call.Errno is null ? $"{call.Step}: {call.Result}" : $"{call.Step}: {call.Result} ({call.Errno})";
+        string text = call.Errno is null ? $"{call.Step.Name()}: {call.Result.Name()}" : $"{call.Step.Name()}: {call.Result.Name()} ({call.Errno})";
         flow.AddNote(call.AtMicroseconds, TimelineColumn.Client, text);
     }
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Halfway.Runs;
 using Halfway.Traffic;
+using Halfway.Observe;
 
 namespace Halfway.Reports;
 
@@ -26,7 +27,7 @@ public static class ReportBuilder
     private static ScenarioReport BuildScenario(ScenarioRun run, ScenarioAnalysis analysis, string? capture)
     {
         var scenario = run.Scenario;
-        var accepts = run.ServerEvents.Where(e => e.Kind == "accepted").ToList();
+        var accepts = run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted).ToList();
         var acceptedAt = accepts.GroupBy(e => e.Client).ToDictionary(g => g.Key, g => g.Min(e => e.AtMs));
         var serverCounters = run.Counters.GetValueOrDefault("server") ?? run.Counters.GetValueOrDefault("host") ?? new();
         return new ScenarioReport
@@ -59,9 +60,9 @@ public static class ReportBuilder
                 accepts.Count,
                 accepts.Count > 0 ? Math.Round(accepts.Min(e => e.AtMs), 1) : null,
                 accepts.Count > 0 ? Math.Round(accepts.Max(e => e.AtMs), 1) : null,
-                run.ServerEvents.Count(e => e.Kind == "received"),
-                run.ServerEvents.Count(e => e.Kind == "replied"),
-                run.ServerEvents.Count(e => e.Kind == "reset"),
+                run.ServerEvents.Count(e => e.Kind == ServerEventKind.Received),
+                run.ServerEvents.Count(e => e.Kind == ServerEventKind.Replied),
+                run.ServerEvents.Count(e => e.Kind == ServerEventKind.Reset),
                 run.AcceptQueueSamples.Count > 0 ? run.AcceptQueueSamples.Max(s => s.AcceptQueue) : null,
                 run.AcceptQueueSamples.Count > 0 ? run.AcceptQueueSamples[^1].AcceptQueueLimit : null,
                 run.AcceptQueueSamples.Count > 0 ? run.AcceptQueueSamples.Max(s => s.SynRecv) : null,
@@ -85,7 +86,7 @@ public static class ReportBuilder
                     Server = c.Server.ToString(),
                     ConnectedAtMs = Round(c.ConnectedAtMs),
                     AcceptedAtMs = c.Local is { } local && acceptedAt.TryGetValue(local, out var at) ? Math.Round(at, 3) : null,
-                    Steps = c.Steps.Select(s => new StepReport(s.Step, s.Result, s.Errno, Math.Round(s.AtMs, 3), Math.Round(s.DurationMs, 3), s.Detail,
+                    Steps = c.Steps.Select(s => new StepReport(s.Step.Name(), s.Result.Name(), s.Errno, Math.Round(s.AtMs, 3), Math.Round(s.DurationMs, 3), s.Detail,
                         s.Info is { } info ? new TcpInfoReport(info.State, info.Retransmits, info.Probes, info.Backoff, info.RtoMicroseconds / 1000.0,
                             info.Unacked, info.RttMicroseconds / 1000.0, info.TotalRetransmissions) : null)).ToList(),
                     Fate = verdict.Fate,
@@ -93,7 +94,7 @@ public static class ReportBuilder
                     Kind = verdict.Kind,
                     Evidence = verdict.Evidence,
                     Timeline = verdict.Timeline,
-                    OpenAtEnd = c.Steps.FirstOrDefault(s => s.Index == 0)?.Result is "ok" && !c.Steps.Any(s => s.Step == "close" && s.Result == "ok"),
+                    OpenAtEnd = c.Steps.FirstOrDefault(s => s.Index == 0)?.Result is CallResult.Ok && !c.Steps.Any(s => s.Step == ClientStep.Close && s.Result == CallResult.Ok),
                 };
             }).ToList(),
         };
@@ -120,7 +121,7 @@ public static class ReportBuilder
         connections.SelectMany(c => c.Steps)
             .GroupBy(s => (s.Index, s.Step, s.Result, s.Errno))
             .OrderBy(g => g.Key.Index).ThenByDescending(g => g.Count())
-            .Select(g => new StepSummary(g.Key.Index, g.Key.Step, g.Key.Result, g.Key.Errno, g.Count(),
+            .Select(g => new StepSummary(g.Key.Index, g.Key.Step.Name(), g.Key.Result.Name(), g.Key.Errno, g.Count(),
                 Math.Round(g.Min(s => s.AtMs), 1), Math.Round(g.Max(s => s.AtMs), 1)))
             .ToList();
 

@@ -1,4 +1,5 @@
 using Halfway.Traffic;
+using Halfway.Observe;
 
 namespace Halfway.Runs;
 
@@ -20,33 +21,33 @@ public static class RunConsistency
     public static IReadOnlyList<string> Contradictions(ScenarioRun run, ScenarioAnalysis analysis)
     {
         var found = new List<string>();
-        var accepted = run.ServerEvents.Where(e => e.Kind == "accepted").Select(e => e.Client).ToHashSet();
+        var accepted = run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted).Select(e => e.Client).ToHashSet();
         foreach (var connection in run.Connections)
         {
             var verdict = analysis.ForConnection(connection);
             string who = connection.Local?.ToString() ?? $"connection {connection.Id}";
             var connect = connection.Steps.FirstOrDefault(s => s.Index == 0);
-            bool connectOk = connect?.Result == "ok";
+            bool connectOk = connect?.Result == CallResult.Ok;
             // A RST that answers the final ACK can reach the client before the runtime reads connect()'s result.
-            bool connectReset = connect?.Result == "reset";
+            bool connectReset = connect?.Result == CallResult.Reset;
             if (connectOk != (connection.ConnectedAtMs is not null))
-                found.Add($"{who}: the connect step says {connect?.Result ?? "nothing"} but the connection {(connection.ConnectedAtMs is null ? "has no" : "has a")} connect time");
-            if (connect is null || connect.Result == "cancelled")
+                found.Add($"{who}: the connect step says {connect?.Result.Name() ?? "nothing"} but the connection {(connection.ConnectedAtMs is null ? "has no" : "has a")} connect time");
+            if (connect is null || connect.Result == CallResult.Cancelled)
                 continue;
             if (connectOk && (NotConnectedFates.Contains(verdict.Fate) || verdict.Fate == "unknown"))
                 found.Add($"{who}: connect() returned ok, yet its fate is {verdict.Fate}");
             if (!connectOk && !connectReset && (ConnectedFates.Contains(verdict.Fate) || verdict.HalfEstablished))
-                found.Add($"{who}: connect() ended {connect.Result}, yet its fate is {verdict.Fate}{(verdict.HalfEstablished ? " (half-established)" : "")}");
+                found.Add($"{who}: connect() ended {connect.Result.Name()}, yet its fate is {verdict.Fate}{(verdict.HalfEstablished ? " (half-established)" : "")}");
             bool wasAccepted = connection.Local is { } local && accepted.Contains(local);
             if (wasAccepted && verdict.Fate is not ("accepted" or "accepted-late"))
                 found.Add($"{who}: the server application accepted it, yet its fate is {verdict.Fate}");
             if (!wasAccepted && verdict.Fate is "accepted" or "accepted-late" && run.ServerTableObserved)
                 found.Add($"{who}: its fate is {verdict.Fate}, but the server application never accepted it");
-            if (connection.Steps.Any(s => s.Result == "data") && !wasAccepted)
+            if (connection.Steps.Any(s => s.Result == CallResult.Data) && !wasAccepted)
                 found.Add($"{who}: it received data from the server application, which never accepted it");
         }
         int halfEstablished = analysis.Connections.Count(c => c.HalfEstablished);
-        int connectedOrReset = run.Connections.Count(c => c.Steps.FirstOrDefault(s => s.Index == 0)?.Result is "ok" or "reset");
+        int connectedOrReset = run.Connections.Count(c => c.Steps.FirstOrDefault(s => s.Index == 0)?.Result is CallResult.Ok or CallResult.Reset);
         if (halfEstablished > connectedOrReset)
             found.Add($"{halfEstablished} connections are counted half-established but only {connectedOrReset} connect() calls returned (or were reset at the handshake)");
         if (analysis.Connections.Count != run.Connections.Count)

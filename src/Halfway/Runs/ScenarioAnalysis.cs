@@ -2,6 +2,7 @@ using Halfway.Analysis;
 using Halfway.Reports;
 using Halfway.Traffic;
 using Halfway.Wire;
+using Halfway.Observe;
 
 namespace Halfway.Runs;
 
@@ -43,7 +44,7 @@ public sealed class ScenarioAnalysis
             foreach (var step in connection.Steps)
                 observations.Add(new ClientCallObservation((long)(step.AtMs * 1000), client, connection.Server, step.Step, step.Result, step.Errno, step.Detail));
         }
-        foreach (var accepted in run.ServerEvents.Where(e => e.Kind == "accepted"))
+        foreach (var accepted in run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted))
             observations.Add(new ServerAcceptObservation((long)(accepted.AtMs * 1000), accepted.Client, accepted.Local));
         observations.AddRange(run.ServerSockets);
         observations.AddRange(AbsentFromServerTable(run));
@@ -62,7 +63,7 @@ public sealed class ScenarioAnalysis
             yield break;
         const long ProcessingMargin = 20_000;
         var firstInTable = run.ServerSockets.GroupBy(s => s.Client).ToDictionary(g => g.Key, g => g.Min(s => s.AtMicroseconds));
-        var accepted = run.ServerEvents.Where(e => e.Kind == "accepted").GroupBy(e => e.Client).ToDictionary(g => g.Key, g => (long)(g.Min(e => e.AtMs) * 1000));
+        var accepted = run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted).GroupBy(e => e.Client).ToDictionary(g => g.Key, g => (long)(g.Min(e => e.AtMs) * 1000));
         var ackArrived = new Dictionary<IpEndpoint, long>();
         var serverAnswered = new Dictionary<IpEndpoint, long>();
         foreach (var (packet, segment, _) in run.Segments)

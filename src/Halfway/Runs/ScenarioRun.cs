@@ -3,6 +3,7 @@ using Halfway.Lab;
 using Halfway.Scenarios;
 using Halfway.Traffic;
 using Halfway.Wire;
+using Halfway.Observe;
 
 namespace Halfway.Runs;
 

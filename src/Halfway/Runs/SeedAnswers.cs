@@ -2,6 +2,7 @@ using System.Globalization;
 using Halfway.Analysis;
 using Halfway.Lab;
 using Halfway.Wire;
+using Halfway.Observe;
 
 namespace Halfway.Runs;
 
@@ -22,16 +23,16 @@ public static class SeedAnswers
         }
         var byClient = run.Connections.Where(c => c.Local is not null).ToDictionary(c => c.Local!.Value);
         var halfConnections = half.Select(r => byClient.GetValueOrDefault(r.Client)).OfType<Traffic.ClientConnection>().ToList();
-        var senders = halfConnections.Where(c => c.Steps.Any(s => s.Step == "send")).ToList();
-        var nonSenders = halfConnections.Where(c => !c.Steps.Any(s => s.Step == "send")).ToList();
+        var senders = halfConnections.Where(c => c.Steps.Any(s => s.Step == ClientStep.Send)).ToList();
+        var nonSenders = halfConnections.Where(c => !c.Steps.Any(s => s.Step == ClientStep.Send)).ToList();
         string kinds = string.Join(", ", half.GroupBy(r => r.Kind ?? "unknown kind").Select(g => $"{g.Count()} {g.Key}"));
 
         // 1. send() succeeds
         if (senders.Count > 0)
         {
-            var sends = senders.Select(c => c.Steps.First(s => s.Step == "send")).ToList();
-            int ok = sends.Count(s => s.Result == "ok");
-            int unacked = sends.Count(s => s.Result == "ok" && s.Info is { Unacked: > 0 });
+            var sends = senders.Select(c => c.Steps.First(s => s.Step == ClientStep.Send)).ToList();
+            int ok = sends.Count(s => s.Result == CallResult.Ok);
+            int unacked = sends.Count(s => s.Result == CallResult.Ok && s.Info is { Unacked: > 0 });
             yield return $"Why does send() succeed? {ok} of {sends.Count} sends on the {half.Count} half-established connections ({kinds}) returned success: " +
                 $"send() only copies the bytes into the client kernel's buffer. Right after it, TCP_INFO showed the data still unacknowledged on {unacked} of them; " +
                 "the client is ESTABLISHED (it got the SYN-ACK and sent its ACK), so nothing local can fail.";
@@ -40,21 +41,21 @@ public static class SeedAnswers
             yield return $"Why does send() succeed? This scenario never sends; {half.Count} connections were half-established ({kinds}).";
 
         // 2. receive() fails only after a send
-        var resetSenders = senders.Where(c => c.Steps.Any(s => s.Result == "reset")).ToList();
+        var resetSenders = senders.Where(c => c.Steps.Any(s => s.Result == CallResult.Reset)).ToList();
         if (senders.Count > 0)
         {
             var rstDelays = resetSenders.Select(c => RstAfterClientSegment(run.SegmentsByClient[c.Local!.Value])).OfType<double>().ToList();
             string after = rstDelays.Count > 0
                 ? $"; each RST came {Ms(rstDelays.Min())}..{Ms(rstDelays.Max())} after a client segment reached the server (the data or its retransmission)"
                 : "";
-            var completed = senders.Count(c => c.Steps.Any(s => s.Step == "receive" && s.Result == "data"));
+            var completed = senders.Count(c => c.Steps.Any(s => s.Step == ClientStep.Receive && s.Result == CallResult.Data));
             yield return $"Why does receive() fail only after a send? Of {senders.Count} half-established connections that sent, {resetSenders.Count} got ECONNRESET{after}, " +
                 $"and {completed} got the reply because their data completed the handshake once the accept queue had room. " +
                 "The RST is the server's answer to a segment for which it holds no state: without a segment from the client there is nothing to answer.";
         }
         if (nonSenders.Count > 0)
         {
-            int timeouts = nonSenders.Count(c => c.Steps.Any(s => s.Step == "receive" && s.Result == "timeout"));
+            int timeouts = nonSenders.Count(c => c.Steps.Any(s => s.Step == ClientStep.Receive && s.Result == CallResult.Timeout));
             int rstBeforeClose = nonSenders.Count(c => FirstRstBeforeClientFin(run.SegmentsByClient[c.Local!.Value]));
             int rstAfterClose = nonSenders.Count(c => run.SegmentsByClient[c.Local!.Value].Any(s => IsServerRst(s) && s.Packet.SeenAtMicroseconds < run.ServerStoppedAtMicroseconds))
                 - rstBeforeClose;

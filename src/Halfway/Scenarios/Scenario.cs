@@ -1,4 +1,5 @@
 using Halfway.Lab;
+using Halfway.Observe;
 
 namespace Halfway.Scenarios;
 
@@ -121,20 +122,10 @@ public sealed record SocketOptions
     public bool KeepAlive => KeepAliveIdle is not null || KeepAliveInterval is not null || KeepAliveCount is not null;
 }
 
-public enum StepKind
-{
-    Connect,
-    Wait,
-    Send,
-    Receive,
-    Close,
-    Shutdown,
-}
-
 /// <summary>One step of every client connection.</summary>
 public sealed record Step
 {
-    public required StepKind Kind { get; init; }
+    public required ClientStep Kind { get; init; }
 
     /// <summary>connect/receive: how long to wait for the call; wait: the lower bound of the wait.</summary>
     public TimeSpan? Timeout { get; init; }
@@ -151,15 +142,15 @@ public sealed record Step
 
     public int Line { get; init; }
 
-    public string Name => Kind.ToString().ToLowerInvariant();
+    public string Name => Kind.Name();
 
     public override string ToString() => Kind switch
     {
-        StepKind.Wait when WaitMin == WaitMax => $"wait {Durations.Format(WaitMin)}",
-        StepKind.Wait => $"wait {Durations.Format(WaitMin)}..{Durations.Format(WaitMax)}",
-        StepKind.Send => $"send \"{Data}\"",
-        StepKind.Receive or StepKind.Connect when Timeout is { } t => $"{Name} (timeout {Durations.Format(t)})",
-        StepKind.Shutdown => $"shutdown {How}",
+        ClientStep.Wait when WaitMin == WaitMax => $"wait {Durations.Format(WaitMin)}",
+        ClientStep.Wait => $"wait {Durations.Format(WaitMin)}..{Durations.Format(WaitMax)}",
+        ClientStep.Send => $"send \"{Data}\"",
+        ClientStep.Receive or ClientStep.Connect when Timeout is { } t => $"{Name} (timeout {Durations.Format(t)})",
+        ClientStep.Shutdown => $"shutdown {How}",
         _ => Name,
     };
 }

@@ -3,6 +3,7 @@ using Halfway.Lab;
 using Halfway.Wire;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using Halfway.Observe;
 
 namespace Halfway.Scenarios;
 
@@ -251,9 +252,9 @@ public sealed class ScenarioParser
         int i = 0;
         foreach (var stepNode in Sequence(stepsNode, "clients.steps"))
             steps.Add(ParseStep(stepNode, $"clients.steps[{i++}]"));
-        if (steps.Count == 0 || steps[0].Kind != StepKind.Connect)
+        if (steps.Count == 0 || steps[0].Kind != ClientStep.Connect)
             throw Error(stepsNode, "clients.steps", "the first step must be connect");
-        if (steps.Skip(1).Any(s => s.Kind == StepKind.Connect))
+        if (steps.Skip(1).Any(s => s.Kind == ClientStep.Connect))
             throw Error(stepsNode, "clients.steps", "connect may appear only once, as the first step");
         return new ClientSpec
         {
@@ -316,7 +317,7 @@ public sealed class ScenarioParser
                     if (map.TryGetValue("timeout", out var t))
                         timeout = Duration(t, $"{field}.{kind}.timeout", TimeSpan.FromMilliseconds(1));
                 }
-                return new Step { Kind = kind == "connect" ? StepKind.Connect : StepKind.Receive, Timeout = timeout, Line = line };
+                return new Step { Kind = kind == "connect" ? ClientStep.Connect : ClientStep.Receive, Timeout = timeout, Line = line };
             }
             case "wait":
             {
@@ -326,23 +327,23 @@ public sealed class ScenarioParser
                 if (text.Contains(".."))
                 {
                     var (from, until) = Range(argument, $"{field}.wait");
-                    return new Step { Kind = StepKind.Wait, WaitMin = from ?? TimeSpan.Zero, WaitMax = until ?? from ?? TimeSpan.Zero, Line = line };
+                    return new Step { Kind = ClientStep.Wait, WaitMin = from ?? TimeSpan.Zero, WaitMax = until ?? from ?? TimeSpan.Zero, Line = line };
                 }
                 var fixedWait = Duration(argument, $"{field}.wait");
-                return new Step { Kind = StepKind.Wait, WaitMin = fixedWait, WaitMax = fixedWait, Line = line };
+                return new Step { Kind = ClientStep.Wait, WaitMin = fixedWait, WaitMax = fixedWait, Line = line };
             }
             case "send":
                 if (argument is null)
                     throw Error(node, $"{field}.send", "say what to send, e.g. {send: Ping}");
-                return new Step { Kind = StepKind.Send, Data = Scalar(argument, $"{field}.send"), Line = line };
+                return new Step { Kind = ClientStep.Send, Data = Scalar(argument, $"{field}.send"), Line = line };
             case "close":
-                return new Step { Kind = StepKind.Close, Line = line };
+                return new Step { Kind = ClientStep.Close, Line = line };
             case "shutdown":
             {
                 string how = argument is null ? "write" : Scalar(argument, $"{field}.shutdown");
                 if (how is not ("write" or "read" or "both"))
                     throw Error(argument!, $"{field}.shutdown", $"'{how}' is not a direction: use write, read or both");
-                return new Step { Kind = StepKind.Shutdown, How = how, Line = line };
+                return new Step { Kind = ClientStep.Shutdown, How = how, Line = line };
             }
             default:
                 throw Error(node, field, $"unknown step '{kind}': use connect, wait, send, receive, shutdown, close");

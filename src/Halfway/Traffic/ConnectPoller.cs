@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Halfway.Lab;
 using Halfway.Native;
+using Halfway.Observe;
 using Halfway.Scenarios;
 
 namespace Halfway.Traffic;
@@ -14,9 +15,9 @@ namespace Halfway.Traffic;
 /// </summary>
 internal sealed unsafe class ConnectPoller : IDisposable
 {
-    public readonly record struct Outcome(string Result, string? Errno, string? Detail)
+    public readonly record struct Outcome(CallResult Result, string? Errno, string? Detail)
     {
-        public bool Ok => Result == "ok";
+        public bool Ok => Result == CallResult.Ok;
     }
 
     private const int Idle = 0, Pending = 1, Done = 2;
@@ -72,7 +73,7 @@ internal sealed unsafe class ConnectPoller : IDisposable
             while (result != 0 && Libc.LastError == Libc.EINTR);
         }
         if (result == 0)
-            return new Outcome("ok", null, null);
+            return new Outcome(CallResult.Ok, null, null);
         int errno = Libc.LastError;
         if (errno != Libc.EINPROGRESS)
             return Failure(errno);
@@ -93,7 +94,7 @@ internal sealed unsafe class ConnectPoller : IDisposable
         {
             int error = Libc.LastError;
             if (TryFinish(id))
-                return new Outcome("error", Errno.Name(error), $"epoll_ctl: {Marshal.GetPInvokeErrorMessage(error)}");
+                return new Outcome(CallResult.Error, Errno.Name(error), $"epoll_ctl: {Marshal.GetPInvokeErrorMessage(error)}");
         }
         return null;
     }
@@ -101,12 +102,12 @@ internal sealed unsafe class ConnectPoller : IDisposable
     /// <summary>The result a connect() failure gives, named as the kernel names it.</summary>
     public static Outcome Failure(int errno)
     {
-        string result = errno switch
+        var result = errno switch
         {
-            111 => "refused",
-            104 => "reset",
-            110 => "timeout",
-            _ => "error",
+            111 => CallResult.Refused,
+            104 => CallResult.Reset,
+            110 => CallResult.Timeout,
+            _ => CallResult.Error,
         };
         return new Outcome(result, Errno.Name(errno), Marshal.GetPInvokeErrorMessage(errno));
     }
@@ -137,14 +138,14 @@ internal sealed unsafe class ConnectPoller : IDisposable
                 for (int i = 0; i < n; i++)
                     Complete((int)events[i].Data);
                 if (_runBound.IsCancellationRequested)
-                    EndAllPending(new Outcome("cancelled", null, "the run's duration bound was reached"));
+                    EndAllPending(new Outcome(CallResult.Cancelled, null, "the run's duration bound was reached"));
                 ExpireDeadlines();
             }
         }
         catch (Exception e)
         {
             // Nothing may be left waiting for a callback that will never come, now or later.
-            _failure = new Outcome("error", null, $"the connect poller failed: {e.Message}");
+            _failure = new Outcome(CallResult.Error, null, $"the connect poller failed: {e.Message}");
             EndAllPending(_failure.Value);
         }
     }
@@ -170,7 +171,7 @@ internal sealed unsafe class ConnectPoller : IDisposable
         if (Libc.getsockopt(fd, SocketOptionNumbers.SOL_SOCKET, SocketOptionNumbers.SO_ERROR, &error, &length) != 0)
             error = Libc.LastError;
         Epoll.epoll_ctl(_epoll, Epoll.EPOLL_CTL_DEL, fd, null);
-        _onDone(id, error == 0 ? new Outcome("ok", null, null) : Failure(error));
+        _onDone(id, error == 0 ? new Outcome(CallResult.Ok, null, null) : Failure(error));
     }
 
     private void ExpireDeadlines()
@@ -188,7 +189,7 @@ internal sealed unsafe class ConnectPoller : IDisposable
             if (!TryFinish(id))
                 continue;
             Epoll.epoll_ctl(_epoll, Epoll.EPOLL_CTL_DEL, _fds[id], null);
-            _onDone(id, new Outcome("timeout", null, $"no result within {Durations.Format(_timeouts[id]!.Value)} (the step's timeout)"));
+            _onDone(id, new Outcome(CallResult.Timeout, null, $"no result within {Durations.Format(_timeouts[id]!.Value)} (the step's timeout)"));
         }
     }
 

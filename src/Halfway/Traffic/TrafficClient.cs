@@ -5,6 +5,7 @@ using Halfway.Lab;
 using Halfway.Native;
 using Halfway.Scenarios;
 using Halfway.Wire;
+using Halfway.Observe;
 
 namespace Halfway.Traffic;
 
@@ -39,7 +40,7 @@ public sealed class TrafficClient
     /// <summary>Runs every connection to its last step, or until <paramref name="runBound"/> fires.</summary>
     public async Task RunAsync(LabHost host, CancellationToken runBound)
     {
-        if (_spec.Steps.Count == 0 || _spec.Steps[0].Kind != StepKind.Connect)
+        if (_spec.Steps.Count == 0 || _spec.Steps[0].Kind != ClientStep.Connect)
             throw new ArgumentException("a client's first step must be connect", nameof(runBound));
         var fds = host.Run(CreateSockets);
         var sockets = new Socket?[fds.Length];
@@ -60,8 +61,8 @@ public sealed class TrafficClient
             var connection = _connections[id];
             double ended = _clock.NowMilliseconds;
             var step = _spec.Steps[0];
-            bool closes = !outcome.Ok && outcome.Result != "cancelled";
-            connection.Steps.Add(new StepResult(0, step.Name, outcome.Result, outcome.Errno, ended, ended - connection.ConnectStartedAtMs!.Value,
+            bool closes = !outcome.Ok && outcome.Result != CallResult.Cancelled;
+            connection.Steps.Add(new StepResult(0, step.Kind, outcome.Result, outcome.Errno, ended, ended - connection.ConnectStartedAtMs!.Value,
                 closes ? $"{outcome.Detail}; the client closed the socket" : outcome.Detail, TcpInfo.Read(fds[id])));
             if (outcome.Ok)
             {
@@ -108,7 +109,7 @@ public sealed class TrafficClient
                 catch (SocketException e)
                 {
                     handle.SetHandleAsInvalid();
-                    connection.Steps.Add(new StepResult(1, _spec.Steps[1].Name, "error", Errno.Name(e.SocketErrorCode), _clock.NowMilliseconds, 0, e.Message, null));
+                    connection.Steps.Add(new StepResult(1, _spec.Steps[1].Kind, CallResult.Error, Errno.Name(e.SocketErrorCode), _clock.NowMilliseconds, 0, e.Message, null));
                     return;
                 }
                 await RunStepsAsync(connection, sockets[id]!, 1, deadlines, runBound);
@@ -259,20 +260,20 @@ public sealed class TrafficClient
         {
             var step = _spec.Steps[index];
             double started = _clock.NowMilliseconds;
-            if (step.Kind == StepKind.Wait)
+            if (step.Kind == ClientStep.Wait)
                 random ??= new Random(HashCode.Combine(_spec.Seed, connection.Id));
-            if (step.Kind == StepKind.Receive)
+            if (step.Kind == ClientStep.Receive)
                 buffer ??= new byte[4096];
             var (result, errno, detail) = await RunStepAsync(step, socket, random, buffer, deadlines, runBound);
             double ended = _clock.NowMilliseconds;
-            TcpInfo? info = step.Kind == StepKind.Close ? null : TryReadInfo(socket);
-            connection.Steps.Add(new StepResult(index, step.Name, result, errno, ended, ended - started, detail, info));
-            if (result == "cancelled")
+            TcpInfo? info = step.Kind == ClientStep.Close ? null : TryReadInfo(socket);
+            connection.Steps.Add(new StepResult(index, step.Kind, result, errno, ended, ended - started, detail, info));
+            if (result == CallResult.Cancelled)
                 break;
         }
     }
 
-    private static async Task<(string Result, string? Errno, string? Detail)> RunStepAsync(
+    private static async Task<(CallResult Result, string? Errno, string? Detail)> RunStepAsync(
         Step step, Socket socket, Random? random, byte[]? buffer, StepDeadlines deadlines, CancellationToken runBound)
     {
         // Only a step with a timeout of its own needs a deadline; the others wait on the run's bound alone.
@@ -281,51 +282,51 @@ public sealed class TrafficClient
         {
             switch (step.Kind)
             {
-                case StepKind.Wait:
+                case ClientStep.Wait:
                 {
                     var wait = step.WaitMin + (step.WaitMax - step.WaitMin) * random!.NextDouble();
                     await Task.Delay(wait, runBound);
-                    return ("ok", null, $"waited {wait.TotalSeconds:0.###} s");
+                    return (CallResult.Ok, null, $"waited {wait.TotalSeconds:0.###} s");
                 }
-                case StepKind.Send:
+                case ClientStep.Send:
                 {
                     int sent = await socket.SendAsync(Encoding.UTF8.GetBytes(step.Data), SocketFlags.None, token);
-                    return ("ok", null, $"{sent} bytes");
+                    return (CallResult.Ok, null, $"{sent} bytes");
                 }
-                case StepKind.Receive:
+                case ClientStep.Receive:
                 {
                     int received = await socket.ReceiveAsync(buffer!, SocketFlags.None, token);
                     return received == 0
-                        ? ("eof", null, "the server closed the connection")
-                        : ("data", null, Encoding.UTF8.GetString(buffer!, 0, Math.Min(received, 64)));
+                        ? (CallResult.Eof, null, "the server closed the connection")
+                        : (CallResult.Data, null, Encoding.UTF8.GetString(buffer!, 0, Math.Min(received, 64)));
                 }
-                case StepKind.Shutdown:
+                case ClientStep.Shutdown:
                     socket.Shutdown(step.How switch { "read" => SocketShutdown.Receive, "both" => SocketShutdown.Both, _ => SocketShutdown.Send });
-                    return ("ok", null, null);
-                case StepKind.Close:
+                    return (CallResult.Ok, null, null);
+                case ClientStep.Close:
                     socket.Close();
-                    return ("ok", null, null);
+                    return (CallResult.Ok, null, null);
                 default:
                     throw new InvalidOperationException($"step {step.Kind} has no runner after connect");
             }
         }
         catch (OperationCanceledException) when (runBound.IsCancellationRequested)
         {
-            return ("cancelled", null, "the run's duration bound was reached");
+            return (CallResult.Cancelled, null, "the run's duration bound was reached");
         }
         catch (OperationCanceledException)
         {
-            return ("timeout", null, $"no result within {Durations.Format(step.Timeout ?? TimeSpan.Zero)} (the step's timeout)");
+            return (CallResult.Timeout, null, $"no result within {Durations.Format(step.Timeout ?? TimeSpan.Zero)} (the step's timeout)");
         }
         catch (SocketException e)
         {
             string errno = Errno.Name(e.SocketErrorCode);
-            string result = e.SocketErrorCode switch
+            var result = e.SocketErrorCode switch
             {
-                SocketError.ConnectionReset => "reset",
-                SocketError.ConnectionRefused => "refused",
-                SocketError.TimedOut => "timeout",
-                _ => "error",
+                SocketError.ConnectionReset => CallResult.Reset,
+                SocketError.ConnectionRefused => CallResult.Refused,
+                SocketError.TimedOut => CallResult.Timeout,
+                _ => CallResult.Error,
             };
             return (result, errno, e.Message);
         }

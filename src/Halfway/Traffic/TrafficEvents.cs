@@ -1,15 +1,13 @@
+using Halfway.Observe;
 using Halfway.Wire;
 
 namespace Halfway.Traffic;
 
-/// <summary>
-/// One client step's outcome. Result: ok, data, eof, reset, timeout, refused, cancelled or error;
-/// Errno: the kernel's errno name when a call failed, else null.
-/// </summary>
+/// <summary>One client step's outcome. Errno: the kernel's errno name when a call failed, else null.</summary>
 public sealed record StepResult(
     int Index,
-    string Step,
-    string Result,
+    ClientStep Step,
+    CallResult Result,
     string? Errno,
     double AtMs,
     double DurationMs,
@@ -29,4 +27,4 @@ public sealed class ClientConnection(int id, IpEndpoint server)
 }
 
 /// <summary>What the server application did with one connection: accepted, received, replied, closed, reset.</summary>
-public sealed record ServerEvent(string Kind, IpEndpoint Client, IpEndpoint Local, double AtMs, int Bytes, string? Detail = null);
+public sealed record ServerEvent(ServerEventKind Kind, IpEndpoint Client, IpEndpoint Local, double AtMs, int Bytes, string? Detail = null);

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using Halfway.Lab;
 using Halfway.Native;
+using Halfway.Observe;
 using Halfway.Scenarios;
 using Halfway.Wire;
 
@@ -90,7 +91,7 @@ public sealed class TrafficServer : IAsyncDisposable
                 // Read straight from the kernel: .NET's endpoint properties allocate several objects per socket.
                 var remote = SocketNames.Remote(socket) ?? default;
                 var local = SocketNames.Local(socket) ?? default;
-                _events.Enqueue(new ServerEvent("accepted", remote, local, at, 0));
+                _events.Enqueue(new ServerEvent(ServerEventKind.Accepted, remote, local, at, 0));
                 // Started inline: it runs only up to its first pending receive, cheaper than a thread-pool hop per accept.
                 var responder = RespondAsync(socket, remote, local, token);
                 if (!responder.IsCompleted)
@@ -108,7 +109,7 @@ public sealed class TrafficServer : IAsyncDisposable
         }
         catch (SocketException e)
         {
-            _events.Enqueue(new ServerEvent("accept-failed", default, default, _clock.NowMilliseconds, 0, Errno.Name(e.SocketErrorCode)));
+            _events.Enqueue(new ServerEvent(ServerEventKind.AcceptFailed, default, default, _clock.NowMilliseconds, 0, Errno.Name(e.SocketErrorCode)));
         }
     }
 
@@ -142,7 +143,7 @@ public sealed class TrafficServer : IAsyncDisposable
             if (_spec.Greeting is { } greeting)
             {
                 await socket.SendAsync(Encoding.UTF8.GetBytes(greeting), SocketFlags.None, token);
-                _events.Enqueue(new ServerEvent("greeted", remote, local, _clock.NowMilliseconds, greeting.Length));
+                _events.Enqueue(new ServerEvent(ServerEventKind.Greeted, remote, local, _clock.NowMilliseconds, greeting.Length));
             }
             while (!token.IsCancellationRequested)
             {
@@ -153,16 +154,16 @@ public sealed class TrafficServer : IAsyncDisposable
                 int received = await socket.ReceiveAsync(buffer, SocketFlags.None, token);
                 if (received == 0)
                 {
-                    _events.Enqueue(new ServerEvent("closed", remote, local, _clock.NowMilliseconds, 0, "the client closed (EOF)"));
+                    _events.Enqueue(new ServerEvent(ServerEventKind.Closed, remote, local, _clock.NowMilliseconds, 0, "the client closed (EOF)"));
                     return;
                 }
-                _events.Enqueue(new ServerEvent("received", remote, local, _clock.NowMilliseconds, received, Encoding.UTF8.GetString(buffer, 0, Math.Min(received, 64))));
+                _events.Enqueue(new ServerEvent(ServerEventKind.Received, remote, local, _clock.NowMilliseconds, received, Encoding.UTF8.GetString(buffer, 0, Math.Min(received, 64))));
                 ArrayPool<byte>.Shared.Return(buffer);
                 buffer = null;
                 if (_spec.Reply is { } reply)
                 {
                     await socket.SendAsync(Encoding.UTF8.GetBytes(reply), SocketFlags.None, token);
-                    _events.Enqueue(new ServerEvent("replied", remote, local, _clock.NowMilliseconds, reply.Length, reply));
+                    _events.Enqueue(new ServerEvent(ServerEventKind.Replied, remote, local, _clock.NowMilliseconds, reply.Length, reply));
                 }
             }
         }
@@ -174,7 +175,7 @@ public sealed class TrafficServer : IAsyncDisposable
         }
         catch (SocketException e)
         {
-            _events.Enqueue(new ServerEvent(e.SocketErrorCode == SocketError.ConnectionReset ? "reset" : "error", remote, local,
+            _events.Enqueue(new ServerEvent(e.SocketErrorCode == SocketError.ConnectionReset ? ServerEventKind.Reset : ServerEventKind.Error, remote, local,
                 _clock.NowMilliseconds, 0, Errno.Name(e.SocketErrorCode)));
         }
         finally

@@ -4,6 +4,7 @@ using Halfway.Lab;
 using Halfway.Scenarios;
 using Halfway.Traffic;
 using Halfway.Wire;
+using Halfway.Observe;
 
 namespace Halfway.Tests.Runs;
 
@@ -12,7 +13,7 @@ namespace Halfway.Tests.Runs;
 public sealed class ClientConnectTests
 {
     private static ClientSpec Connects(int count, TimeSpan? timeout, params Step[] more) =>
-        new() { Count = count, Steps = [new Step { Kind = StepKind.Connect, Timeout = timeout }, .. more] };
+        new() { Count = count, Steps = [new Step { Kind = ClientStep.Connect, Timeout = timeout }, .. more] };
 
     private static LabNetwork PairDroppingSyns(string name) => LabNetwork.CreatePair(name, new LinkOptions
     {
@@ -30,7 +31,7 @@ public sealed class ClientConnectTests
         Assert.All(client.Connections, c =>
         {
             var connect = Assert.Single(c.Steps);
-            Assert.Equal(("refused", "ECONNREFUSED"), (connect.Result, connect.Errno));
+            Assert.Equal((CallResult.Refused, "ECONNREFUSED"), (connect.Result, connect.Errno));
             Assert.Null(c.ConnectedAtMs);
             Assert.True(c.Finished);
         });
@@ -41,7 +42,7 @@ public sealed class ClientConnectTests
     {
         using var lab = PairDroppingSyns("connect-timeout");
         var timeout = TimeSpan.FromMilliseconds(300);
-        var client = new TrafficClient(Connects(20, timeout, new Step { Kind = StepKind.Send, Data = "never" }), lab.Clock,
+        var client = new TrafficClient(Connects(20, timeout, new Step { Kind = ClientStep.Send, Data = "never" }), lab.Clock,
             new IPEndPoint(LabNetwork.PairServerAddress, 7101));
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var watch = Stopwatch.StartNew();
@@ -52,7 +53,7 @@ public sealed class ClientConnectTests
         {
             // A failed connect ends the connection: the send step never runs.
             var connect = Assert.Single(c.Steps);
-            Assert.Equal(("timeout", (string?)null), (connect.Result, connect.Errno));
+            Assert.Equal((CallResult.Timeout, (string?)null), (connect.Result, connect.Errno));
             Assert.True(connect.DurationMs >= timeout.TotalMilliseconds, $"timed out after {connect.DurationMs} ms");
             Assert.Equal("SYN-SENT", connect.Info?.State);
             Assert.NotNull(c.Local); // recorded while pending, so the lost SYNs can be matched to it
@@ -68,7 +69,7 @@ public sealed class ClientConnectTests
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await client.RunAsync(lab.Client, bound.Token).WaitAsync(guard.Token);
 
-        Assert.All(client.Connections, c => Assert.Equal("cancelled", Assert.Single(c.Steps).Result));
+        Assert.All(client.Connections, c => Assert.Equal(CallResult.Cancelled, Assert.Single(c.Steps).Result));
     }
 
     [LabFact]
@@ -78,10 +79,10 @@ public sealed class ClientConnectTests
         var server = new ServerSpec { Port = 7103, Backlog = 512, Reply = "Pong", Accept = new AcceptPolicy { Mode = AcceptMode.Immediately } };
         await using var listener = TrafficServer.Start(lab.Server, server, lab.Clock);
         var spec = Connects(200, TimeSpan.FromSeconds(5),
-            new Step { Kind = StepKind.Send, Data = "Ping" },
-            new Step { Kind = StepKind.Receive, Timeout = TimeSpan.FromSeconds(5) },
+            new Step { Kind = ClientStep.Send, Data = "Ping" },
+            new Step { Kind = ClientStep.Receive, Timeout = TimeSpan.FromSeconds(5) },
             // Long enough for `ss` to start on a loaded machine: the sockets close when the last wait ends.
-            new Step { Kind = StepKind.Wait, WaitMin = TimeSpan.FromSeconds(4), WaitMax = TimeSpan.FromSeconds(4) }) with
+            new Step { Kind = ClientStep.Wait, WaitMin = TimeSpan.FromSeconds(4), WaitMax = TimeSpan.FromSeconds(4) }) with
         {
             Options = new SocketOptions { KeepAliveIdle = TimeSpan.FromSeconds(30), KeepAliveInterval = TimeSpan.FromSeconds(5), KeepAliveCount = 3, NoDelay = true },
         };
@@ -101,7 +102,7 @@ public sealed class ClientConnectTests
 
         Assert.All(client.Connections, c =>
         {
-            Assert.Equal(["ok", "ok", "data", "ok"], c.Steps.Select(s => s.Result));
+            Assert.Equal([CallResult.Ok, CallResult.Ok, CallResult.Data, CallResult.Ok], c.Steps.Select(s => s.Result));
             Assert.Equal("Pong", c.Steps[2].Detail);
             Assert.NotNull(c.ConnectedAtMs);
         });

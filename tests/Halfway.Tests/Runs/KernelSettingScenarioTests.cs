@@ -4,6 +4,7 @@ using Halfway.Reports;
 using Halfway.Runs;
 using Halfway.Scenarios;
 using static Halfway.Tests.Runs.RunAssertions;
+using Halfway.Observe;
 
 namespace Halfway.Tests.Runs;
 
@@ -35,10 +36,10 @@ public sealed class KernelSettingScenarioTests
         var quiet = await Run(Overflow(0));
         var abort = await Run(Overflow(1));
 
-        Assert.DoesNotContain(quiet.Connections.SelectMany(c => c.Steps), s => s.Result == "reset");
+        Assert.DoesNotContain(quiet.Connections.SelectMany(c => c.Steps), s => s.Result == CallResult.Reset);
         Assert.Equal(0, quiet.Counters["server"].GetValueOrDefault("TcpExtEmbryonicRsts"));
 
-        var reset = abort.Connections.Where(c => c.Steps.Any(s => s.Result == "reset")).ToList();
+        var reset = abort.Connections.Where(c => c.Steps.Any(s => s.Result == CallResult.Reset)).ToList();
         Assert.NotEmpty(reset);
         Assert.True(abort.Counters["server"].GetValueOrDefault("TcpExtEmbryonicRsts") > 0);
         var abortAnalysis = ScenarioAnalysis.Analyze(abort);
@@ -50,7 +51,7 @@ public sealed class KernelSettingScenarioTests
             Assert.True(abortAnalysis.ForConnection(c).HalfEstablished);
             // Reset at handshake: the client's kernel had completed connect(); the RST reached the client before its data,
             // sometimes even before the runtime read the connect's result (then connect() itself reports ECONNRESET).
-            Assert.Contains(Step(c, "connect")!.Result, new[] { "ok", "reset" });
+            Assert.Contains(Step(c, ClientStep.Connect)!.Result, new[] { CallResult.Ok, CallResult.Reset });
             Assert.True(ServerReset(abort, c.Local!.Value));
             Assert.Null(AcceptedAt(abort, c.Local!.Value));
         }
@@ -78,7 +79,7 @@ public sealed class KernelSettingScenarioTests
             .Where(c => c.ConnectedAtMs is { } connectedAt && AcceptedAt(run, c.Local!.Value) is { } acceptedAt && acceptedAt - connectedAt > 2500)
             .ToList();
         Assert.NotEmpty(late);
-        Assert.All(late, c => Assert.Equal("data", Step(c, "receive")!.Result));
+        Assert.All(late, c => Assert.Equal(CallResult.Data, Step(c, ClientStep.Receive)!.Result));
         var analysis = ScenarioAnalysis.Analyze(run);
         var completeAtOnce = late.Where(c => run.ServerSockets.Any(s => s.Client == c.Local!.Value && s.State == "ESTABLISHED" && s.AtMicroseconds / 1000.0 < c.ConnectedAtMs!.Value + 500)).ToList();
         var halfEstablished = late.Except(completeAtOnce).ToList();

@@ -2,6 +2,7 @@ using Halfway.Analysis;
 using Halfway.Runs;
 using Halfway.Scenarios;
 using static Halfway.Tests.Runs.RunAssertions;
+using Halfway.Observe;
 
 namespace Halfway.Tests.Runs;
 
@@ -43,7 +44,7 @@ public sealed class LabTruthTests
         Assert.True(ServerReset(run, first.Local!.Value));
         Assert.True(run.Counters["server"].GetValueOrDefault("TcpExtEmbryonicRsts") >= 1);
         // The RST came seconds before the client's data, and the later calls' failure stays on the same record.
-        Assert.Contains(first.Steps, s => s.Result == "reset");
+        Assert.Contains(first.Steps, s => s.Result == CallResult.Reset);
         Assert.Contains(verdict.Timeline, t => t.Text.Contains("dropped by the link (rule 'first final ACK')", StringComparison.Ordinal));
         string explanation = Assert.Single(analysis.Explanations, e => e.StartsWith("reset-at-handshake", StringComparison.Ordinal));
         Assert.True(explanation.Contains("the lab's link dropped it", StringComparison.Ordinal) && explanation.Contains("re-ACK", StringComparison.Ordinal)
@@ -76,11 +77,11 @@ public sealed class LabTruthTests
                 - close
             """);
         var analysis = ScenarioAnalysis.Analyze(run);
-        var connected = run.Connections.Where(c => c.ConnectedAtMs is not null || c.Steps.Any(s => s.Step == "connect" && s.Result == "reset")).ToList();
+        var connected = run.Connections.Where(c => c.ConnectedAtMs is not null || c.Steps.Any(s => s.Step == ClientStep.Connect && s.Result == CallResult.Reset)).ToList();
         Assert.NotEmpty(connected);
         Assert.DoesNotContain(connected, c => analysis.ForConnection(c).Fate is "unknown" or "refused" or "syn-dropped");
         // (Connections still queued when the run ends are reset by the server application's close: those are not counted.)
-        var reset = connected.Where(c => c.Steps.Any(s => s.Result == "reset")).ToList();
+        var reset = connected.Where(c => c.Steps.Any(s => s.Result == CallResult.Reset)).ToList();
         Assert.NotEmpty(reset);
         Assert.All(reset, c => Assert.Equal("reset-at-handshake", analysis.ForConnection(c).Fate));
         Assert.True(run.Counters["server"].GetValueOrDefault("TcpExtEmbryonicRsts") >= reset.Count);
@@ -106,11 +107,11 @@ public sealed class LabTruthTests
                 - close
             """);
         var analysis = ScenarioAnalysis.Analyze(run);
-        var timedOut = run.Connections.Where(c => Step(c, "connect") is { Result: "timeout" }).ToList();
+        var timedOut = run.Connections.Where(c => Step(c, ClientStep.Connect) is { Result: CallResult.Timeout }).ToList();
         Assert.NotEmpty(timedOut);
         foreach (var c in timedOut)
         {
-            double gaveUp = Step(c, "connect")!.AtMs * 1000;
+            double gaveUp = Step(c, ClientStep.Connect)!.AtMs * 1000;
             // After it gave up, its socket sends no SYN and no ACK: the kernel no longer holds it (a late SYN-ACK may draw a RST).
             var after = run.Segments.Where(s => s.Segment.Source == c.Local!.Value && s.Packet.SeenAtMicroseconds > gaveUp + 1000).ToList();
             Assert.True(after.All(s => s.Segment.Has(Halfway.Wire.TcpFlags.Rst)), $"{c.Local}: sent {after.Count} segments after its connect timed out");

@@ -2,6 +2,7 @@ using Halfway.Lab;
 using Halfway.Runs;
 using Halfway.Traffic;
 using Halfway.Wire;
+using Halfway.Observe;
 
 namespace Halfway.Tests.Runs;
 
@@ -18,10 +19,10 @@ internal static class RunAssertions
         SegmentsTo(run, client).Any(s => s.Has(TcpFlags.Rst));
 
     public static bool ServerReplied(ScenarioRun run, IpEndpoint client) =>
-        run.ServerEvents.Any(e => e.Kind == "replied" && e.Client == client);
+        run.ServerEvents.Any(e => e.Kind == ServerEventKind.Replied && e.Client == client);
 
     public static double? AcceptedAt(ScenarioRun run, IpEndpoint client) =>
-        run.ServerEvents.Where(e => e.Kind == "accepted" && e.Client == client).Select(e => (double?)e.AtMs).FirstOrDefault();
+        run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted && e.Client == client).Select(e => (double?)e.AtMs).FirstOrDefault();
 
-    public static StepResult? Step(ClientConnection connection, string step) => connection.Steps.FirstOrDefault(s => s.Step == step);
+    public static StepResult? Step(ClientConnection connection, ClientStep step) => connection.Steps.FirstOrDefault(s => s.Step == step);
 }

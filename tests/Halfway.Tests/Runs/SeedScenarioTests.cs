@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Halfway.Runs;
 using Halfway.Scenarios;
 using static Halfway.Tests.Runs.RunAssertions;
+using Halfway.Observe;
 
 namespace Halfway.Tests.Runs;
 
@@ -26,22 +27,22 @@ public sealed class SeedScenarioTests
         Assert.NotEmpty(halfEstablished);
         foreach (var c in halfEstablished)
         {
-            Assert.Equal("ok", Step(c, "send")!.Result);
-            var receive = Step(c, "receive")!;
+            Assert.Equal(CallResult.Ok, Step(c, ClientStep.Send)!.Result);
+            var receive = Step(c, ClientStep.Receive)!;
             var client = c.Local!.Value;
             switch (receive.Result)
             {
-                case "data":
+                case CallResult.Data:
                     Assert.True(ServerReplied(first, client), $"{client} received data but the server never replied to it");
                     break;
-                case "reset":
+                case CallResult.Reset:
                     Assert.Equal("ECONNRESET", receive.Errno);
                     Assert.True(ServerReset(first, client), $"{client} got ECONNRESET but no RST reached it on the wire");
                     Assert.False(ServerReplied(first, client));
                     break;
-                case "timeout":
+                case CallResult.Timeout:
                     // A reply sent just before the deadline may still be crossing the link: allow it 50 ms (5 ms one way).
-                    Assert.False(first.ServerEvents.Any(e => e.Kind == "replied" && e.Client == client && e.AtMs + 50 < receive.AtMs),
+                    Assert.False(first.ServerEvents.Any(e => e.Kind == ServerEventKind.Replied && e.Client == client && e.AtMs + 50 < receive.AtMs),
                         $"{client} timed out although the server replied well before the deadline");
                     break;
                 default:
@@ -55,18 +56,18 @@ public sealed class SeedScenarioTests
         var third = byName["seed-receive-only"];
         foreach (var c in third.Connections.Where(c => c.ConnectedAtMs is not null))
         {
-            Assert.DoesNotContain(c.Steps, s => s.Result is "reset" or "error" or "eof");
+            Assert.DoesNotContain(c.Steps, s => s.Result is CallResult.Reset or CallResult.Error or CallResult.Eof);
             if (AcceptedAt(third, c.Local!.Value) is null)
-                Assert.Equal("timeout", Step(c, "receive")!.Result);
+                Assert.Equal(CallResult.Timeout, Step(c, ClientStep.Receive)!.Result);
         }
         Assert.Contains(third.Connections, c => c.ConnectedAtMs is not null && AcceptedAt(third, c.Local!.Value) is null);
 
         // 2. connect, long wait, send: send succeeds after the wait.
         var second = byName["seed-long-wait-send"];
-        var sent = second.Connections.Where(c => c.ConnectedAtMs is not null).Select(c => Step(c, "send")).ToList();
+        var sent = second.Connections.Where(c => c.ConnectedAtMs is not null).Select(c => Step(c, ClientStep.Send)).ToList();
         Assert.NotEmpty(sent);
-        Assert.All(sent, s => Assert.Equal("ok", s!.Result));
+        Assert.All(sent, s => Assert.Equal(CallResult.Ok, s!.Result));
         Assert.All(second.Connections.Where(c => c.ConnectedAtMs is not null),
-            c => Assert.True(Step(c, "send")!.AtMs - c.ConnectedAtMs!.Value >= 9_900, "send came before the 10 s wait ended"));
+            c => Assert.True(Step(c, ClientStep.Send)!.AtMs - c.ConnectedAtMs!.Value >= 9_900, "send came before the 10 s wait ended"));
     }
 }

@@ -1,0 +1,6 @@
+using Halfway.Wire;
+
+namespace Halfway.Observe;
+
+/// <summary>The server application's accept() returned this connection (lab only).</summary>
+public sealed record ServerAcceptObservation(long AtMicroseconds, IpEndpoint Client, IpEndpoint Server) : Observation(AtMicroseconds);

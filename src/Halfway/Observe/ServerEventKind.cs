@@ -1,0 +1,14 @@
+namespace Halfway.Observe;
+
+/// <summary>What the server application did with a connection.</summary>
+public enum ServerEventKind
+{
+    Accepted,
+    AcceptFailed,
+    Greeted,
+    Received,
+    Replied,
+    Closed,
+    Reset,
+    Error,
+}
