@@ -112,6 +112,11 @@ public sealed class AnalysisEngine
             case ServerSocketObservation socket:
                 AddServerSocket(socket);
                 break;
+            case KernelEventObservation kernel:
+                Advance(kernel.AtMicroseconds);
+                FlowFor(kernel.Client, kernel.Server, kernel.AtMicroseconds)
+                    .AddNote(kernel.AtMicroseconds, TimelineColumn.Server, KernelEventText(kernel));
+                break;
         }
     }
 
@@ -337,6 +342,14 @@ public sealed class AnalysisEngine
         string text = call.Errno is null ? $"{call.Step.Name()}: {call.Result.Name()}" : $"{call.Step.Name()}: {call.Result.Name()} ({call.Errno})";
         flow.AddNote(call.AtMicroseconds, TimelineColumn.Client, text);
     }
+
+    private static string KernelEventText(KernelEventObservation e) => e.Kind switch
+    {
+        KernelEventKind.PacketDropped => $"kernel dropped a packet ({e.Reason ?? "no reason given"})",
+        KernelEventKind.SynAckRetransmitted => "kernel re-sent the SYN-ACK",
+        KernelEventKind.ResetSent => e.Reason is null ? "kernel sent a RST" : $"kernel sent a RST ({e.Reason})",
+        _ => e.Reason is null ? "kernel received a RST" : $"kernel received a RST ({e.Reason})",
+    };
 
     private void AddServerSocket(ServerSocketObservation socket)
     {

@@ -270,4 +270,24 @@ public sealed class EngineTests
         Assert.Contains("SYN-RECV", diagram);
         Assert.Contains(". above dropped by the link", diagram);
     }
+
+    [Fact]
+    public void The_kernels_own_word_lands_on_the_connections_timeline()
+    {
+        var client = Halfway.Wire.IpEndpoint.From(System.Net.IPEndPoint.Parse("10.0.0.2:40000"));
+        var server = Halfway.Wire.IpEndpoint.From(System.Net.IPEndPoint.Parse("10.0.0.1:8080"));
+        var c = new Conversation().Syn(0).SynAck(0.005).Ack(0.010);
+        var observations = new List<Observation>();
+        long frame = 0;
+        foreach (var (at, ip) in c.Packets)
+        {
+            Assert.True(Halfway.Wire.TcpSegment.TryParseIp(ip, out var segment));
+            observations.Add(new PacketObservation(at, segment, ++frame));
+        }
+        observations.Add(new KernelEventObservation(Conversation.Epoch + 10_100, client, server, KernelEventKind.PacketDropped, "TCP_LISTEN_OVERFLOW"));
+        var report = Assert.Single(AnalysisEngine.Analyze(observations, new AnalysisContext()));
+        var entry = Assert.Single(report.Timeline, t => t.Text.StartsWith("kernel", StringComparison.Ordinal));
+        Assert.Equal(TimelineColumn.Server, entry.Column);
+        Assert.Equal("kernel dropped a packet (TCP_LISTEN_OVERFLOW)", entry.Text);
+    }
 }
