@@ -112,17 +112,20 @@ public sealed class ConnectionClassifier
                 Keep(e);
                 break;
             case ConnectionEventKind.ClientHandshakeAck:
-                if (_s.HandshakeAckAt is null)
+                bool firstAck = _s.HandshakeAckAt is null;
+                if (firstAck)
                 {
                     _s.HandshakeAckAt = at;
                     _s.HandshakeAckDroppedByLink = e.Value < 0;
+                    Keep(e);
                 }
                 if (_s.ConnectedAt is null)
                 {
                     _s.ConnectedAt = at;
                     _s.AckReachedServerAt = e.Value > 0 ? e.Value : at;
-                    Keep(e);
                 }
+                else if (firstAck && e.Value > 0)
+                    _s.AckReachedServerAt = e.Value; // connect() was seen first: the ACK's own arrival is the better time
                 _s.LastClientSegmentAt = at;
                 _s.PendingSynAckAckAt = at;
                 break;

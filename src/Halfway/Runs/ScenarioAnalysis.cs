@@ -48,8 +48,9 @@ public sealed class ScenarioAnalysis
             observations.Add(new ServerAcceptObservation((long)(accepted.AtMs * 1000), accepted.Client, accepted.Local));
         observations.AddRange(run.ServerSockets);
         observations.AddRange(AbsentFromServerTable(run));
-        observations.Sort((a, b) => a.AtMicroseconds.CompareTo(b.AtMicroseconds));
-        return observations;
+        // Stable: at the same microsecond the packet comes before the call it let return (the kernel sends the final ACK,
+        // then connect() returns); an unstable sort put them either way round, and the ACK's evidence with them.
+        return observations.OrderBy(o => o.AtMicroseconds).ToList();
     }
 
     /// <summary>

@@ -24,6 +24,7 @@ public sealed class ClassifierTableTests
         { "reset-at-handshake with data right behind", "0:S 0.01:SA 0.02:A 0.02:D 0.0201:RST", 5, false, "reset-at-handshake", true, "request-socket" },
         { "reset-at-handshake at the re-ACK of a re-sent SYN-ACK (abort_on_overflow, first ACK lost)", "0:S 0.01:SA 0.02:A 1.01:SA+ 1.02:a 1.0201:RST", 5, false, "reset-at-handshake", true, "request-socket" },
         { "reset-at-handshake at the second re-ACK", "0:S 0.01:SA 0.02:A 1.01:SA+ 1.02:a 3.01:SA+ 3.02:a 3.0201:RST 4:reset", 5, true, "reset-at-handshake", true, "request-socket" },
+        { "lab: connect() seen before its dropped ACK, reset at the re-ACK", "0:S 0.005:SA 0.01:connect 0.0101:A- 1.008:SA+ 1.013:a 1.018:RST 4:reset", 5, true, "reset-at-handshake", true, "request-socket" },
         { "not at handshake: a keepalive probe (no SYN-ACK before it) drew the RST", "0:S 0.01:SA 0.02:A 1.52:a 1.5201:RST", 5, false, "reset-on-data", true, "syncookie" },
         { "not at handshake: data had been sent before the re-ACK's RST", "0:S 0.01:SA 0.02:A 0.03:D 1.01:SA+ 1.02:a 1.0201:RST", 5, false, "reset-on-data", true, "request-socket" },
         { "stranded (lab: request expired, client idle)", "0:S 0.01:SA 0.02:A 0.02:connect 0.5:SYNRECV 64:gone", 100, true, "stranded", true, "request-socket" },
@@ -66,6 +67,8 @@ public sealed class ClassifierTableTests
         Assert.True(verdict.HalfEstablished == halfEstablished, $"{name}: half_established expected {halfEstablished} vs actual {verdict.HalfEstablished}");
         Assert.True(verdict.Kind == kind, $"{name}: kind expected {kind ?? "null"} vs actual {verdict.Kind ?? "null"}");
         Assert.NotEmpty(verdict.Evidence);
+        if (events.Contains(":A", StringComparison.Ordinal))
+            Assert.True(verdict.Evidence.Any(e => e.Kind == K.ClientHandshakeAck), $"{name}: the handshake's ACK is missing from the evidence");
         Assert.True(verdict.Evidence.Zip(verdict.Evidence.Skip(1)).All(p => p.First.AtMicroseconds <= p.Second.AtMicroseconds), $"{name}: evidence out of order");
     }
 
@@ -84,6 +87,7 @@ public sealed class ClassifierTableTests
                 "SA+" => new(K.ServerSynAckResent, at),
                 "RA" => new(K.ServerRefused, at),
                 "A" => new(K.ClientHandshakeAck, at),
+                "A-" => new(K.ClientHandshakeAck, at, -1), // dropped by the lab's link
                 "a" => new(K.ClientAck, at),
                 "D" => new(K.ClientData, at, 5),
                 "D+" => new(K.ClientRetransmission, at, 5),
