@@ -34,7 +34,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
     {
         _fd = Libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
         if (_fd < 0)
-            throw new IOException($"could not open a netlink socket (protocol {protocol}): {Libc.Describe(Libc.LastError)}");
+            throw new NativeException($"opening a netlink socket (protocol {protocol})", Libc.LastError);
         int bufferSize = 1 << 20;
         Libc.setsockopt(_fd, 1 /* SOL_SOCKET */, 8 /* SO_RCVBUF */, &bufferSize, sizeof(int));
     }
@@ -60,7 +60,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
             done |= finished;
         }
         if (error != 0)
-            throw new IOException($"{what} failed: {Libc.Describe(error)}");
+            throw new NativeException(what, error);
     }
 
     /// <summary>Sends a dump request and hands every message of the reply to <paramref name="handler"/>.</summary>
@@ -85,7 +85,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
             new Span<byte>(address, 12).Clear();
             *(ushort*)address = AF_NETLINK;
             if (Libc.sendto(_fd, p, bytes.Length, 0, address, 12) < 0)
-                throw new IOException($"netlink send failed: {Libc.Describe(Libc.LastError)}");
+                throw new NativeException("netlink send", Libc.LastError);
         }
         return sequence;
     }
@@ -102,7 +102,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
             } while (received < 0 && Libc.LastError == Libc.EINTR);
         }
         if (received < 0)
-            throw new IOException($"netlink receive failed: {Libc.Describe(Libc.LastError)}");
+            throw new NativeException("netlink receive", Libc.LastError);
         var span = _receiveBuffer.AsSpan(0, (int)received);
         while (span.Length >= HeaderLength)
         {

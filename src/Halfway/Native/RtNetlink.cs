@@ -65,7 +65,7 @@ internal static class RtNetlink
     {
         uint index = Libc.if_nametoindex(interfaceName);
         if (index == 0)
-            throw new IOException($"no interface named {interfaceName} in this namespace: {Libc.Describe(Libc.LastError)}");
+            throw new NativeException($"finding interface {interfaceName} in this namespace", Libc.LastError);
         return (int)index;
     }
 }

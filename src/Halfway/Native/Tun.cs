@@ -22,7 +22,7 @@ internal static unsafe class Tun
     {
         int fd = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
         if (fd < 0)
-            throw new IOException($"could not open /dev/net/tun: {Libc.Describe(Libc.LastError)}");
+            throw new NativeException("opening /dev/net/tun", Libc.LastError);
         var request = new IfReq { Flags = IFF_TUN | IFF_NO_PI };
         var name = Encoding.ASCII.GetBytes(interfaceName);
         for (int i = 0; i < name.Length && i < 15; i++)
@@ -31,7 +31,7 @@ internal static unsafe class Tun
         {
             int error = Libc.LastError;
             Libc.close(fd);
-            throw new IOException($"could not create TUN device {interfaceName}: {Libc.Describe(error)}");
+            throw new NativeException($"creating TUN device {interfaceName}", error);
         }
         return fd;
     }

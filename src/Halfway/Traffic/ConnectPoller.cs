@@ -46,7 +46,7 @@ internal sealed unsafe class ConnectPoller : IDisposable
     {
         _epoll = Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC);
         if (_epoll < 0)
-            throw new IOException($"epoll_create1 failed: {Libc.Describe(Libc.LastError)}");
+            throw new NativeException("epoll_create1", Libc.LastError);
         _fds = fds;
         _states = new int[fds.Length];
         _timeouts = new TimeSpan?[fds.Length];
@@ -133,7 +133,7 @@ internal sealed unsafe class ConnectPoller : IDisposable
                     int errno = Libc.LastError;
                     if (errno == Libc.EINTR)
                         continue;
-                    throw new IOException($"epoll_wait failed: {Libc.Describe(errno)}");
+                    throw new NativeException("epoll_wait", errno);
                 }
                 for (int i = 0; i < n; i++)
                     Complete((int)events[i].Data);
