@@ -5,6 +5,3 @@ public class HalfwayException(string message, int exitCode = 2, Exception? inner
 {
     public int ExitCode { get; } = exitCode;
 }
-
-/// <summary>The lab could not be built or used (missing privileges, a refused kernel setting, ...).</summary>
-public sealed class LabException(string message, Exception? inner = null) : HalfwayException(message, 2, inner);

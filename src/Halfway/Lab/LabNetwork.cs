@@ -2,16 +2,6 @@ using System.Net;
 
 namespace Halfway.Lab;
 
-/// <summary>How the lab's hosts are joined.</summary>
-public enum Topology
-{
-    /// <summary>Client and server share one host and talk over its loopback.</summary>
-    Single,
-
-    /// <summary>A client host and a server host joined by a <see cref="TunLink"/>.</summary>
-    Pair,
-}
-
 /// <summary>
 /// A private lab: one host (single) or a client and a server host joined by a link (pair). Its
 /// addresses come from 198.18.0.0/15, the range reserved for benchmarking (RFC 2544), and exist only

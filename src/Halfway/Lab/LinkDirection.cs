@@ -1,0 +1,8 @@
+namespace Halfway.Lab;
+
+/// <summary>Which way a packet crosses the link.</summary>
+public enum LinkDirection
+{
+    ClientToServer,
+    ServerToClient,
+}
