@@ -238,7 +238,7 @@ public static class FateExplainer
             _ => ["TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtSyncookiesSent", "TcpExtSyncookiesRecv", "TcpExtSyncookiesFailed", "TcpExtTCPDeferAcceptDrop", "TcpExtEmbryonicRsts"],
         };
         var parts = names.Where(n => deltas.TryGetValue(n, out var d) && d != 0)
-            .Select(n => string.Create(CultureInfo.InvariantCulture, $"{n.Replace("TcpExt", "")} rose by {deltas[n]}")).ToList();
+            .Select(n => string.Create(CultureInfo.InvariantCulture, $"{Halfway.Observe.CounterCatalogue.ShortName(n)} rose by {deltas[n]}")).ToList();
         if (parts.Count == 0)
             return null;
         return "Counters: " + string.Join(", ", parts) + "." + (deltas.ContainsKey("TcpExtListenOverflows")

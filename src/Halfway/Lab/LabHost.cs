@@ -1,7 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using Halfway.Native;
+using Halfway.Observe;
 
 namespace Halfway.Lab;
 
@@ -13,8 +13,7 @@ namespace Halfway.Lab;
 /// </summary>
 public sealed class LabHost : IDisposable
 {
-    private readonly BlockingCollection<Action> _work = new();
-    private readonly Thread _thread;
+    private readonly NamespaceWorkLoop _loop;
     private readonly List<IPAddress> _addresses = new();
     private int _threadId;
     private int _namespaceFd = -1;
@@ -23,7 +22,7 @@ public sealed class LabHost : IDisposable
     {
         Name = name;
         Settings = new KernelSettings(this);
-        _thread = new Thread(Loop) { IsBackground = true, Name = $"halfway-host-{name}" };
+        _loop = new NamespaceWorkLoop($"halfway-host-{name}", TimeSpan.FromSeconds(10));
     }
 
     public string Name { get; }
@@ -43,7 +42,7 @@ public sealed class LabHost : IDisposable
         LabPrivileges.Require();
         var host = new LabHost(name);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        host._thread.Start(ready);
+        host._loop.Start(() => host.Enter(ready), host.Leave);
         try
         {
             if (!ready.Task.Wait(TimeSpan.FromSeconds(10)))
@@ -52,15 +51,15 @@ public sealed class LabHost : IDisposable
         }
         catch
         {
-            host._work.CompleteAdding();
+            host._loop.Complete();
             throw;
         }
         return host;
     }
 
-    private void Loop(object? state)
+    /// <summary>On the host's thread: a new namespace with lo up; false (and <paramref name="ready"/> faulted) when it cannot be made.</summary>
+    private bool Enter(TaskCompletionSource ready)
     {
-        var ready = (TaskCompletionSource)state!;
         try
         {
             if (Libc.unshare(Libc.CLONE_NEWNET) != 0)
@@ -69,31 +68,23 @@ public sealed class LabHost : IDisposable
             _namespaceFd = Libc.open("/proc/thread-self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC);
             RtNetlink.SetLinkUp("lo");
             ready.SetResult();
+            return true;
         }
         catch (Exception e)
         {
             ready.SetException(e);
-            return;
+            return false;
         }
-        foreach (var action in _work.GetConsumingEnumerable())
-            action();
+    }
+
+    private void Leave()
+    {
         if (_namespaceFd >= 0)
             Libc.close(_namespaceFd);
     }
 
-    /// <summary>Runs <paramref name="action"/> synchronously on this host's thread, inside its namespace.</summary>
-    public T Run<T>(Func<T> action)
-    {
-        if (Environment.CurrentManagedThreadId == _thread.ManagedThreadId)
-            return action();
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _work.Add(() =>
-        {
-            try { done.SetResult(action()); }
-            catch (Exception e) { done.SetException(e); }
-        });
-        return done.Task.GetAwaiter().GetResult();
-    }
+    /// <summary>Runs <paramref name="action"/> synchronously on this host's thread, inside its namespace (inline when called from that thread).</summary>
+    public T Run<T>(Func<T> action) => _loop.Run(action);
 
     public void Run(Action action) => Run(() => { action(); return true; });
 
@@ -113,13 +104,7 @@ public sealed class LabHost : IDisposable
     /// <summary>Reads a file of /proc/thread-self/net (the namespace's view), e.g. "netstat".</summary>
     public string ReadProcNet(string file) => Run(() => File.ReadAllText($"/proc/thread-self/net/{file}"));
 
-    public void Dispose()
-    {
-        if (!_work.IsAddingCompleted)
-            _work.CompleteAdding();
-        if (_thread.IsAlive && Environment.CurrentManagedThreadId != _thread.ManagedThreadId)
-            _thread.Join(TimeSpan.FromSeconds(10));
-    }
+    public void Dispose() => _loop.Dispose();
 
     public override string ToString() => Name;
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Halfway.Native;
 
 namespace Halfway.Observe;
@@ -10,13 +9,12 @@ namespace Halfway.Observe;
 /// </summary>
 public sealed class NamespaceThread : IDisposable
 {
-    private readonly BlockingCollection<Action> _work = new();
-    private readonly Thread _thread;
+    private readonly NamespaceWorkLoop _loop;
 
     private NamespaceThread(string path)
     {
         Path = path;
-        _thread = new Thread(Loop) { IsBackground = true, Name = "halfway-netns" };
+        _loop = new NamespaceWorkLoop("halfway-netns", TimeSpan.FromSeconds(5));
     }
 
     public string Path { get; }
@@ -26,26 +24,26 @@ public sealed class NamespaceThread : IDisposable
     {
         var thread = new NamespaceThread(path);
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        thread._thread.Start(entered);
+        thread._loop.Start(() => thread.EnterOnThread(entered));
         // WaitAny does not throw: the thread's own one-line error is rethrown below as it is.
         if (Task.WaitAny([entered.Task], TimeSpan.FromSeconds(10)) < 0)
             throw new HalfwayException($"cannot enter network namespace {path}: the thread did not start within 10 s");
         if (entered.Task.Exception?.InnerException is { } failure)
         {
-            thread._work.CompleteAdding();
+            thread._loop.Complete();
             throw failure;
         }
         return thread;
     }
 
-    private void Loop(object? state)
+    /// <summary>On the loop's thread: setns into <see cref="Path"/>; false (and <paramref name="entered"/> faulted) when it cannot.</summary>
+    private bool EnterOnThread(TaskCompletionSource entered)
     {
-        var entered = (TaskCompletionSource)state!;
         int fd = Libc.open(Path, Libc.O_RDONLY | Libc.O_CLOEXEC);
         if (fd < 0)
         {
             entered.SetException(new HalfwayException($"cannot enter network namespace {Path}: {Explain(Libc.LastError)}"));
-            return;
+            return false;
         }
         int result = Libc.setns(fd, Libc.CLONE_NEWNET);
         int error = Libc.LastError;
@@ -53,11 +51,10 @@ public sealed class NamespaceThread : IDisposable
         if (result != 0)
         {
             entered.SetException(new HalfwayException($"cannot enter network namespace {Path}: {Explain(error)}"));
-            return;
+            return false;
         }
         entered.SetResult();
-        foreach (var action in _work.GetConsumingEnumerable())
-            action();
+        return true;
     }
 
     private static string Explain(int errno) => errno switch
@@ -68,23 +65,8 @@ public sealed class NamespaceThread : IDisposable
         _ => Libc.Describe(errno),
     };
 
-    /// <summary>Runs <paramref name="action"/> synchronously on the thread inside the namespace.</summary>
-    public T Run<T>(Func<T> action)
-    {
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _work.Add(() =>
-        {
-            try { done.SetResult(action()); }
-            catch (Exception e) { done.SetException(e); }
-        });
-        return done.Task.GetAwaiter().GetResult();
-    }
+    /// <summary>Runs <paramref name="action"/> synchronously on the thread inside the namespace (inline when called from that thread).</summary>
+    public T Run<T>(Func<T> action) => _loop.Run(action);
 
-    public void Dispose()
-    {
-        if (!_work.IsAddingCompleted)
-            _work.CompleteAdding();
-        if (_thread.IsAlive && Environment.CurrentManagedThreadId != _thread.ManagedThreadId)
-            _thread.Join(TimeSpan.FromSeconds(5));
-    }
+    public void Dispose() => _loop.Dispose();
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Halfway.Observe;
 using Halfway.Runs;
 using Halfway.Traffic;
 using Halfway.Observe;
@@ -8,14 +9,6 @@ namespace Halfway.Reports;
 /// <summary>Turns what a run measured into the report: every figure comes from the run, nothing else.</summary>
 public static class ReportBuilder
 {
-    /// <summary>Counters printed in the console table, in this order (nstat names).</summary>
-    public static readonly string[] HeadlineCounters =
-    [
-        "TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtSyncookiesSent", "TcpExtSyncookiesRecv", "TcpExtSyncookiesFailed",
-        "TcpExtTCPReqQFullDrop", "TcpExtTCPReqQFullDoCookies", "TcpExtEmbryonicRsts", "TcpOutRsts", "TcpExtTCPSynRetrans",
-        "TcpExtTCPTimeouts", "TcpRetransSegs", "TcpExtTCPAbortOnData", "TcpExtTCPAbortOnTimeout", "TcpExtTCPDeferAcceptDrop",
-    ];
-
     public static RunReport Build(IReadOnlyList<ScenarioRun> runs, IReadOnlyList<ScenarioAnalysis> analyses, string runFolder, IReadOnlyList<string?> captures) => new()
     {
         StartedAt = runs.Count > 0 ? runs.Min(r => r.StartedAt).ToString("O") : DateTimeOffset.UtcNow.ToString("O"),
@@ -50,7 +43,7 @@ public static class ReportBuilder
             CountersByHost = run.Counters.ToDictionary(kv => kv.Key, kv => NonZero(kv.Value)),
             CountersOverTime = run.CounterSamples
                 .Select(sample => new CounterSampleReport(sample.AtMs, new SortedDictionary<string, long>(
-                    sample.SinceStart.Where(kv => HeadlineCounters.Contains(kv.Key) && serverCounters.GetValueOrDefault(kv.Key) != 0).ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal)))
+                    sample.SinceStart.Where(kv => CounterCatalogue.IsHeadline(kv.Key) && serverCounters.GetValueOrDefault(kv.Key) != 0).ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal)))
                 .ToList(),
             Link = scenario.Topology == Lab.Topology.Pair
                 ? new LinkReport(scenario.Link.ClientToServer.Delay.TotalMilliseconds, scenario.Link.ServerToClient.Delay.TotalMilliseconds,
@@ -113,8 +106,8 @@ public static class ReportBuilder
         int backlog = samples.Count > 0 ? (int)samples[^1].AcceptQueueLimit : run.Scenario.Server.Backlog;
         if (requestQueueFull > 0 && samples.Count > 0 && samples.Max(s => s.SynRecv) < backlog)
             notSeen.Add($"the request queue was full (it is at {backlog} request sockets) {requestQueueFull} times by the counters (TCPReqQFullDoCookies, TCPReqQFullDrop), but no sample saw more than {samples.Max(s => s.SynRecv)} in SYN-RECV: the request sockets came and went between two samples");
-        return new SocketTableSamplingReport(run.ServerTableSampleTimes.Count, ServerStateSampler.IdleInterval.TotalMilliseconds,
-            ServerStateSampler.BusyInterval.TotalMilliseconds, Math.Round(run.ServerTableSamplingTime.TotalMilliseconds, 1), notSeen);
+        return new SocketTableSamplingReport(run.ServerTableSampleTimes.Count, ServerTableSampler.IdleInterval.TotalMilliseconds,
+            ServerTableSampler.BusyInterval.TotalMilliseconds, Math.Round(run.ServerTableSamplingTime.TotalMilliseconds, 1), notSeen);
     }
 
     public static List<StepSummary> Summarize(IReadOnlyList<ClientConnection> connections) =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Halfway.Observe;
 
 namespace Halfway.Reports;
 
@@ -66,7 +67,7 @@ public static class TextReport
         {
             text.AppendLine($"   fates: {string.Join(", ", s.Fates.OrderByDescending(f => f.Value).Select(f => $"{f.Key} {f.Value}"))}; half-established at some moment: {halfEstablished}");
         }
-        var counters = ReportBuilder.HeadlineCounters.Where(s.Counters.ContainsKey).Select(n => $"{Short(n)} +{s.Counters[n]}").ToList();
+        var counters = CounterCatalogue.Headline.Select(c => c.Name).Where(s.Counters.ContainsKey).Select(n => $"{CounterCatalogue.ShortName(n)} +{s.Counters[n]}").ToList();
         text.AppendLine($"   kernel counters on the server host: {(counters.Count > 0 ? string.Join(", ", counters) : "none of the headline counters moved")}");
         foreach (var explanation in s.Explanations)
             text.AppendLine().Append("   ").AppendLine(explanation.Replace("\n", "\n   "));
@@ -85,9 +86,6 @@ public static class TextReport
         foreach (var row in rows)
             text.Append("   ").AppendLine(string.Join("  ", row.Select((cell, i) => i >= 3 ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]))).TrimEnd());
     }
-
-    public static string Short(string counter) =>
-        counter.StartsWith("TcpExt", StringComparison.Ordinal) ? counter[6..] : counter;
 
     public static string Plus(double ms) => "+" + Seconds(ms);
 

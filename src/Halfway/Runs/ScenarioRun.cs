@@ -14,7 +14,7 @@ public sealed record ChangedSetting(string Host, string Name, string Default, st
 public sealed record AcceptQueueSample(double AtMs, uint AcceptQueue, uint AcceptQueueLimit, int SynRecv, uint Drops);
 
 /// <summary>The server host's counters at one moment: change since the run started, by nstat name.</summary>
-public sealed record CounterSample(double AtMs, Dictionary<string, long> SinceStart);
+public sealed record CounterSnapshot(double AtMs, Dictionary<string, long> SinceStart);
 
 /// <summary>A TCP segment the run's capture point saw, with what the link did to it.</summary>
 public readonly record struct RunSegment(LinkPacket Packet, TcpSegment Segment, long Frame)
@@ -45,7 +45,7 @@ public sealed class ScenarioRun
     public Dictionary<string, Dictionary<string, long>> Counters { get; } = new();
 
     /// <summary>The server host's counters about once a second during the run.</summary>
-    public List<CounterSample> CounterSamples { get; } = new();
+    public List<CounterSnapshot> CounterSamples { get; } = new();
 
     public List<LinkPacket> Packets { get; } = new();
 

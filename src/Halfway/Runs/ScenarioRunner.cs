@@ -79,7 +79,7 @@ public static class ScenarioRunner
             ? LoopbackCapture.Start(lab.Server, clock, scenario.Server.Port, capture, scenario.Link.SnapLength)
             : null;
         var countersBefore = lab.Hosts.ToDictionary(h => RoleOf(lab, h), h => h.Run(KernelCounters.ReadCurrentNamespace));
-        using var sampler = ServerStateSampler.TryStart(lab.Server, scenario.Server.Port, clock, run);
+        using var sampler = ServerTableRecorder.TryStart(lab.Server, scenario.Server.Port, clock, run);
         var server = TrafficServer.Start(lab.Server, scenario.Server, clock);
         var client = new TrafficClient(scenario.Clients, clock, new IPEndPoint(lab.ServerAddress, scenario.Server.Port));
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -97,7 +97,7 @@ public static class ScenarioRunner
             {
                 nextCounterSample = clock.NowMilliseconds + 1000;
                 var now = lab.Server.Run(KernelCounters.ReadCurrentNamespace);
-                run.CounterSamples.Add(new CounterSample(Math.Round(clock.NowMilliseconds, 1), KernelCounters.Delta(countersBefore[serverRole], now)));
+                run.CounterSamples.Add(new CounterSnapshot(Math.Round(clock.NowMilliseconds, 1), KernelCounters.Delta(countersBefore[serverRole], now)));
             }
             progress?.Invoke(new RunProgress(scenario.Name, clock.NowMilliseconds, boundMs, scenario.Clients.Count,
                 client.Connected, server.AcceptCount, client.Finished, "running"));

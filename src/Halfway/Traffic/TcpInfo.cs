@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using Halfway.Native;
+using Halfway.Observe;
 
 namespace Halfway.Traffic;
 
@@ -16,12 +17,6 @@ public readonly record struct TcpInfo(
     long RttMicroseconds,
     int TotalRetransmissions)
 {
-    public static readonly string[] StateNames =
-    [
-        "UNKNOWN", "ESTABLISHED", "SYN-SENT", "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT",
-        "CLOSE", "CLOSE-WAIT", "LAST-ACK", "LISTEN", "CLOSING", "NEW-SYN-RECV",
-    ];
-
     public static TcpInfo Read(Socket socket)
     {
         Span<byte> raw = stackalloc byte[TcpInfoLayout.Size];
@@ -42,7 +37,7 @@ public readonly record struct TcpInfo(
     {
         int state = raw.Length > 0 ? raw[TcpInfoLayout.State] : 0;
         return new TcpInfo(
-            state < StateNames.Length ? StateNames[state] : $"state {state}",
+            TcpStateNames.Of(state),
             raw.Length > TcpInfoLayout.Retransmits ? raw[TcpInfoLayout.Retransmits] : 0,
             raw.Length > TcpInfoLayout.Probes ? raw[TcpInfoLayout.Probes] : 0,
             raw.Length > TcpInfoLayout.Backoff ? raw[TcpInfoLayout.Backoff] : 0,

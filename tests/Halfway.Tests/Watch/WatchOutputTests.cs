@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Halfway.Native;
+using Halfway.Observe;
 using Halfway.Observe.Watch;
 using Halfway.Wire;
 
@@ -151,13 +152,13 @@ public sealed class WatchOutputTests
         {
             [AnyOn8080] = new(AnyOn8080, 1, 0, 4, 0, 0, 0, 0),
         };
-        Assert.Equal(AnyOn8080, WatchSampler.OwnerOf(exact, listeners));
+        Assert.Equal(AnyOn8080, ListenerTable.OwnerOf(exact, listeners));
         listeners[exact] = new(exact, 1, 0, 4, 0, 0, 0, 0);
-        Assert.Equal(exact, WatchSampler.OwnerOf(exact, listeners));
+        Assert.Equal(exact, ListenerTable.OwnerOf(exact, listeners));
         var dual = IpEndpoint.From(new IPEndPoint(IPAddress.IPv6Any, 9000));
         var v4On9000 = IpEndpoint.From(new IPEndPoint(IPAddress.Loopback, 9000));
-        Assert.Equal(dual, WatchSampler.OwnerOf(v4On9000, new Dictionary<IpEndpoint, ListenerSample> { [dual] = new(dual, 1, 0, 4, 0, 0, 0, 0) }));
-        Assert.Null(WatchSampler.OwnerOf(v4On9000, listeners));
+        Assert.Equal(dual, ListenerTable.OwnerOf(v4On9000, new Dictionary<IpEndpoint, ListenerSample> { [dual] = new(dual, 1, 0, 4, 0, 0, 0, 0) }));
+        Assert.Null(ListenerTable.OwnerOf(v4On9000, listeners));
     }
 }
 

@@ -20,7 +20,7 @@ public static class LiveTableWriter
         var text = new StringBuilder(Home);
         text.Append(CultureInfo.InvariantCulture,
             $"{Bold}halfway watch{Reset}  {sample.Namespace}  {sample.Time.UtcDateTime:HH:mm:ss}Z  every {sample.Interval.TotalSeconds:0.0} s  (sample {sample.SampleDuration.TotalMilliseconds:0.0} ms)  Ctrl-C to stop\n\n");
-        text.Append(CultureInfo.InvariantCulture, $"{Bold}{"LISTENER",-28} {"ACCEPT-Q",8} {"LIMIT",6} {"SYN-RECV",8} {"RESENT",6} {"DROPS",9} {"DROPS/s",8}{Reset}\n");
+        text.Append(CultureInfo.InvariantCulture, $"{Bold}{"LISTENER",-28} {"ACCEPT-Q",8} {"LIMIT",6} {TcpStateNames.Of(TcpState.SynRecv),8} {"RESENT",6} {"DROPS",9} {"DROPS/s",8}{Reset}\n");
         foreach (var l in sample.Listeners)
         {
             double perSecond = l.DropsDelta / Math.Max(sample.Interval.TotalSeconds, 1e-6);

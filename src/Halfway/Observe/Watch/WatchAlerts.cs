@@ -38,16 +38,12 @@ public sealed class WatchAlerts
         bool listenerDrops = sample.Listeners.Any(l => l.DropsDelta > 0);
         foreach (var counter in sample.Counters.Where(c => c.Delta > 0))
         {
-            string? meaning = counter.ShortName switch
-            {
-                "ListenOverflows" when !listenerDrops => "SYNs or final ACKs met a full accept queue in this namespace (not on a watched listener)",
-                "TCPReqQFullDrop" => "a request queue was full with syncookies off: SYNs dropped",
-                "SyncookiesSent" => "a request queue was full: SYNs answered with syncookies (the server keeps no state for those connections)",
-                "SyncookiesFailed" => "ACKs carried an invalid or expired syncookie",
-                "EmbryonicRsts" => "resets to or from request sockets (tcp_abort_on_overflow=1, or clients resetting)",
-                "TCPDeferAcceptDrop" => "bare final ACKs dropped by TCP_DEFER_ACCEPT on purpose (not an overflow)",
-                _ => null,
-            };
+            if (CounterCatalogue.Find(counter.Name) is not { WatchAlert: true } known)
+                continue;
+            string? meaning = known.Meaning;
+            // A listener's own drops already have their alert above; the namespace-wide count would repeat it.
+            if (known == CounterCatalogue.ListenOverflows)
+                meaning = listenerDrops ? null : meaning + " in this namespace (not on a watched listener)";
             if (meaning is not null)
                 alerts.Add($"{counter.ShortName} +{counter.Delta} in {Seconds(sample.Interval)}: {meaning}");
         }

@@ -10,30 +10,6 @@ namespace Halfway.Observe.Watch;
 /// </summary>
 public sealed class WatchSampler : IDisposable
 {
-    /// <summary>The namespace counters watch reports, all from TcpExt (/proc/net/netstat), in display order.</summary>
-    public static readonly IReadOnlyList<string> CounterNames =
-    [
-        "TcpExtListenOverflows",
-        "TcpExtListenDrops",
-        "TcpExtTCPReqQFullDrop",
-        "TcpExtTCPReqQFullDoCookies",
-        "TcpExtSyncookiesSent",
-        "TcpExtSyncookiesRecv",
-        "TcpExtSyncookiesFailed",
-        "TcpExtEmbryonicRsts",
-        "TcpExtTCPDeferAcceptDrop",
-    ];
-
-    /// <summary>
-    /// Counters that rise when request sockets may be lingering: a drop at a listener, a full request
-    /// queue, a deferred ACK, or a SYN-ACK re-sent (TCPSynRetrans counts SYN and SYN-ACK retransmissions).
-    /// </summary>
-    private static readonly string[] RequestHints =
-    [
-        "TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtTCPReqQFullDrop", "TcpExtTCPReqQFullDoCookies",
-        "TcpExtSyncookiesSent", "TcpExtTCPDeferAcceptDrop", "TcpExtTCPSynRetrans",
-    ];
-
     /// <summary>Without any hint, the established hash is still walked this often.</summary>
     public static readonly TimeSpan SynRecvScanAtLeastEvery = TimeSpan.FromSeconds(10);
 
@@ -95,7 +71,7 @@ public sealed class WatchSampler : IDisposable
             .ToList();
         var counterSamples = new List<CounterSample>();
         var missing = new List<string>();
-        foreach (var name in CounterNames)
+        foreach (var name in CounterCatalogue.Watched.Select(c => c.Name))
         {
             if (!counters.TryGetValue(name, out long value))
             {
@@ -135,7 +111,7 @@ public sealed class WatchSampler : IDisposable
             return true;
         if (listeners.Any(l => l.AcceptQueueFull || l.DropsDelta > 0))
             return true;
-        foreach (var name in RequestHints)
+        foreach (var name in CounterCatalogue.RequestHints.Select(c => c.Name))
         {
             if (counters.GetValueOrDefault(name) != _previousCounters.GetValueOrDefault(name))
                 return true;
@@ -144,25 +120,7 @@ public sealed class WatchSampler : IDisposable
     }
 
     /// <summary>The watched listeners, grouped by local address. LISTEN sockets come from the kernel's small listening hash: cheap at any connection count.</summary>
-    private Dictionary<IpEndpoint, ListenerSample> ReadListeners()
-    {
-        var groups = new Dictionary<IpEndpoint, ListenerSample>();
-        foreach (var record in _table.Read(ListenState, _ports))
-        {
-            if (!IsWatched(record.Local))
-                continue;
-            groups[record.Local] = groups.TryGetValue(record.Local, out var group)
-                ? group with
-                {
-                    Sockets = group.Sockets + 1,
-                    AcceptQueue = group.AcceptQueue + record.ReceiveQueue,
-                    AcceptQueueLimit = group.AcceptQueueLimit + record.SendQueue,
-                    Drops = group.Drops + record.Drops,
-                }
-                : new ListenerSample(record.Local, 1, record.ReceiveQueue, record.SendQueue, 0, 0, record.Drops, 0);
-        }
-        return groups;
-    }
+    private Dictionary<IpEndpoint, ListenerSample> ReadListeners() => ListenerTable.Group(_table.Read(ListenState, _ports), IsWatched);
 
     /// <summary>
     /// Counts request sockets (SYN-RECV) per listener. Only for the families a watched listener can
@@ -175,36 +133,10 @@ public sealed class WatchSampler : IDisposable
         if (!ipv4 && !ipv6)
             return;
         var ports = groups.Keys.Select(k => k.Port).Distinct().ToArray();
-        foreach (var record in _table.Read(SynRecvState, ports, ipv4, ipv6))
-        {
-            if (record.State != TcpState.SynRecv || OwnerOf(record.Local, groups) is not { } owner)
-                continue;
-            var group = groups[owner];
-            groups[owner] = group with
-            {
-                SynRecv = group.SynRecv + 1,
-                SynRecvResending = group.SynRecvResending + (record.Retransmits > 0 ? 1 : 0),
-            };
-        }
+        ListenerTable.CountRequests(groups, _table.Read(SynRecvState, ports, ipv4, ipv6));
     }
 
     private bool IsWatched(IpEndpoint local) => _targets.Count == 0 || _targets.Any(t => t.Matches(local));
-
-    /// <summary>
-    /// The listener a request socket belongs to: a request carries the address the SYN was sent to,
-    /// so prefer a listener bound to exactly that address, then the wildcard of its family, then the
-    /// IPv6 wildcard (a dual-stack listener also takes IPv4 connections).
-    /// </summary>
-    internal static IpEndpoint? OwnerOf(IpEndpoint local, IReadOnlyDictionary<IpEndpoint, ListenerSample> listeners)
-    {
-        if (listeners.ContainsKey(local))
-            return local;
-        var familyWildcard = local.IsV6 ? new IpEndpoint(0, local.Port, true) : IpEndpoint.FromV4([0, 0, 0, 0], local.Port);
-        if (listeners.ContainsKey(familyWildcard))
-            return familyWildcard;
-        var dualStack = new IpEndpoint(0, local.Port, true);
-        return !local.IsV6 && listeners.ContainsKey(dualStack) ? dualStack : null;
-    }
 
     public void Dispose() => _table.Dispose();
 }

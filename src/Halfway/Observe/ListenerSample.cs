@@ -1,6 +1,6 @@
 using Halfway.Wire;
 
-namespace Halfway.Observe.Watch;
+namespace Halfway.Observe;
 
 /// <summary>
 /// One listening address at one sample. Sockets sharing an address and port (SO_REUSEPORT) are

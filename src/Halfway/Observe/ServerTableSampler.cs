@@ -1,17 +1,14 @@
-using Halfway.Analysis;
-using Halfway.Lab;
-using Halfway.Observe;
 using Halfway.Wire;
 
-namespace Halfway.Runs;
+namespace Halfway.Observe;
 
 /// <summary>
-/// Samples the server host's socket table (sock_diag, filtered to the scenario's port) every 50 ms, and every 20 ms
+/// Samples a server's socket table (sock_diag, filtered to one port) every 50 ms, and every 20 ms
 /// while the listener is busy (request sockets in SYN-RECV, or anything changed since the last sample):
 /// the listener's accept queue, and each connection's server-side state — a SYN-RECV request socket, an ESTABLISHED
-/// child, or nothing. Only changes are recorded.
+/// child, or nothing. Only changes are recorded, into an <see cref="IServerTableSink"/>.
 /// </summary>
-internal sealed class ServerStateSampler : IDisposable
+internal sealed class ServerTableSampler : IDisposable
 {
     public static readonly TimeSpan IdleInterval = TimeSpan.FromMilliseconds(50);
     /// <summary>
@@ -25,40 +22,29 @@ internal sealed class ServerStateSampler : IDisposable
         TcpState.Listen, TcpState.SynRecv, TcpState.Established, TcpState.FinWait1, TcpState.FinWait2,
         TcpState.CloseWait, TcpState.LastAck, TcpState.Closing,
     ];
+    private const string Gone = "none";
 
     private readonly SocketTable _table;
     private readonly ushort _port;
-    private readonly LabClock _clock;
-    private readonly ScenarioRun _run;
+    private readonly Func<long> _nowMicroseconds;
+    private readonly IServerTableSink _sink;
     private readonly Dictionary<(IpEndpoint, IpEndpoint), (string State, int Retransmits)> _last = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly object _gate = new();
 
-    private ServerStateSampler(SocketTable table, int port, LabClock clock, ScenarioRun run)
+    /// <summary>
+    /// Takes a first sample at once, then samples on a pool thread until <see cref="Stop"/>. <paramref name="table"/> must
+    /// have been opened in the server's namespace; the sampler owns it from now on.
+    /// </summary>
+    public ServerTableSampler(SocketTable table, int port, Func<long> nowMicroseconds, IServerTableSink sink)
     {
         _table = table;
         _port = (ushort)port;
-        _clock = clock;
-        _run = run;
-        run.ServerTableObserved = true;
+        _nowMicroseconds = nowMicroseconds;
+        _sink = sink;
         _ = Sample();
         _loop = Task.Run(LoopAsync);
-    }
-
-    /// <summary>Null (and a warning in the run) when the socket table cannot be read.</summary>
-    public static ServerStateSampler? TryStart(LabHost server, int port, LabClock clock, ScenarioRun run)
-    {
-        try
-        {
-            var table = server.Run(() => new SocketTable());
-            return new ServerStateSampler(table, port, clock, run);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            run.Warnings.Add($"the server's socket table could not be read ({e.Message}): fates rest on packets and socket calls only");
-            return null;
-        }
     }
 
     private async Task LoopAsync()
@@ -84,61 +70,44 @@ internal sealed class ServerStateSampler : IDisposable
             var cpuBefore = Halfway.Native.Libc.ThreadCpuTime();
             // Stamp the sample with the dump's start: whatever it shows existed at or after that moment, so a request
             // socket it lists cannot be mistaken for one that outlived a final ACK that arrived while the dump ran.
-            long nowUs = _clock.NowMicroseconds;
+            long nowUs = _nowMicroseconds();
             double now = nowUs / 1000.0;
             var records = _table.Read(States, [_port]);
-            _run.ServerTableSampleTimes.Add(nowUs);
             var seen = new HashSet<(IpEndpoint, IpEndpoint)>();
-            int synRecv = 0;
             bool changed = false;
-            SocketRecord? listener = null;
             foreach (var record in records)
             {
-                if (record.State == TcpState.Listen)
-                {
-                    if (record.Local.Port == _port)
-                        listener = record;
-                    continue;
-                }
-                if (record.Local.Port != _port)
+                if (record.State == TcpState.Listen || record.Local.Port != _port)
                     continue;
                 var key = (record.Remote, record.Local);
-                string state = StateName(record.State);
-                if (state == "SYN-RECV")
-                    synRecv++;
+                // sock_diag reports request sockets as SYN-RECV already; a NEW-SYN-RECV would be one too.
+                string state = TcpStateNames.Of(record.State == TcpState.NewSynRecv ? TcpState.SynRecv : record.State);
                 seen.Add(key);
                 if (!_last.TryGetValue(key, out var previous) || previous.State != state || previous.Retransmits != record.Retransmits)
                 {
                     _last[key] = (state, record.Retransmits);
-                    _run.ServerSockets.Add(new ServerSocketObservation(nowUs, record.Remote, record.Local, state, record.Retransmits));
+                    _sink.SocketChanged(nowUs, record.Remote, record.Local, state, record.Retransmits);
                     changed = true;
                 }
             }
-            foreach (var key in _last.Keys.Where(k => !seen.Contains(k) && _last[k].State != "none").ToList())
+            foreach (var key in _last.Keys.Where(k => !seen.Contains(k) && _last[k].State != Gone).ToList())
             {
-                _last[key] = ("none", 0);
-                _run.ServerSockets.Add(new ServerSocketObservation(nowUs, key.Item1, key.Item2, "none", 0));
+                _last[key] = (Gone, 0);
+                _sink.SocketChanged(nowUs, key.Item1, key.Item2, Gone, 0);
                 changed = true;
             }
-            if (listener is { } l)
-                _run.AcceptQueueSamples.Add(new AcceptQueueSample(now, l.ReceiveQueue, l.SendQueue, synRecv, l.Drops));
-            _run.ServerTableSamplingTime += Halfway.Native.Libc.ThreadCpuTime() - cpuBefore;
+            var listeners = ListenerTable.Group(records, local => local.Port == _port);
+            ListenerTable.CountRequests(listeners, records.Where(r => r.Local.Port == _port));
+            int synRecv = 0;
+            foreach (var l in listeners.Values)
+            {
+                _sink.ListenerSampled(now, (uint)l.AcceptQueue, (uint)l.AcceptQueueLimit, l.SynRecv, (uint)l.Drops);
+                synRecv += l.SynRecv;
+            }
+            _sink.Sampled(nowUs, Halfway.Native.Libc.ThreadCpuTime() - cpuBefore);
             return changed || synRecv > 0;
         }
     }
-
-    public static string StateName(TcpState state) => state switch
-    {
-        TcpState.SynRecv or TcpState.NewSynRecv => "SYN-RECV",
-        TcpState.Established => "ESTABLISHED",
-        TcpState.FinWait1 => "FIN-WAIT-1",
-        TcpState.FinWait2 => "FIN-WAIT-2",
-        TcpState.CloseWait => "CLOSE-WAIT",
-        TcpState.LastAck => "LAST-ACK",
-        TcpState.Closing => "CLOSING",
-        TcpState.TimeWait => "TIME-WAIT",
-        _ => state.ToString().ToUpperInvariant(),
-    };
 
     /// <summary>Takes a last sample and stops.</summary>
     public void Stop()

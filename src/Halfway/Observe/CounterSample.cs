@@ -1,8 +1,8 @@
-namespace Halfway.Observe.Watch;
+namespace Halfway.Observe;
 
 /// <summary>One namespace counter (nstat name, e.g. TcpExtListenOverflows): its value and its change over the interval.</summary>
 public sealed record CounterSample(string Name, long Value, long Delta, double PerSecond)
 {
     /// <summary>The name without its group, as /proc/net/netstat spells it (ListenOverflows).</summary>
-    public string ShortName => Name.StartsWith("TcpExt", StringComparison.Ordinal) ? Name["TcpExt".Length..] : Name;
+    public string ShortName => CounterCatalogue.ShortName(Name);
 }

@@ -1,0 +1,19 @@
+using Halfway.Wire;
+
+namespace Halfway.Observe;
+
+/// <summary>
+/// Where <see cref="ServerTableSampler"/> records what it saw. Calls come from the sampling thread, one
+/// sample at a time (never concurrently), in time order.
+/// </summary>
+internal interface IServerTableSink
+{
+    /// <summary>A connection's server-side socket is new, changed state or retransmit count, or vanished (state "none").</summary>
+    void SocketChanged(long atMicroseconds, IpEndpoint client, IpEndpoint server, string state, int retransmits);
+
+    /// <summary>The watched listener at one sample: its accept queue, the limit, its request sockets and its drop count.</summary>
+    void ListenerSampled(double atMilliseconds, uint acceptQueue, uint acceptQueueLimit, int synRecv, uint drops);
+
+    /// <summary>A sample was taken at <paramref name="atMicroseconds"/>; <paramref name="cpuTime"/> is what it cost the sampling thread.</summary>
+    void Sampled(long atMicroseconds, TimeSpan cpuTime);
+}
