@@ -357,11 +357,11 @@ public sealed class AnalysisEngine
         var flow = FlowFor(socket.Client, socket.Server, socket.AtMicroseconds);
         switch (socket.State)
         {
-            case "SYN-RECV":
+            case TcpState.SynRecv or TcpState.NewSynRecv:
                 flow.Add(ConnectionEventKind.ServerRequestSocket, socket.AtMicroseconds, socket.Retransmits);
                 flow.AddNote(socket.AtMicroseconds, TimelineColumn.Server, $"SYN-RECV ({socket.Retransmits} re-sent)");
                 break;
-            case "none":
+            case null:
             {
                 // A connection the table once held is gone from it; one it never held (a syncookie's) was never there.
                 bool held = false;
@@ -371,11 +371,11 @@ public sealed class AnalysisEngine
                 flow.AddNote(socket.AtMicroseconds, TimelineColumn.Server, held ? "no socket any more" : "no socket");
                 break;
             }
-            case "LISTEN":
+            case TcpState.Listen:
                 break;
-            default:
+            case { } state:
                 flow.Add(ConnectionEventKind.ServerEstablished, socket.AtMicroseconds);
-                flow.AddNote(socket.AtMicroseconds, TimelineColumn.Server, socket.State);
+                flow.AddNote(socket.AtMicroseconds, TimelineColumn.Server, TcpStateNames.Of(state));
                 break;
         }
     }

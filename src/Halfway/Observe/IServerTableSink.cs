@@ -8,8 +8,8 @@ namespace Halfway.Observe;
 /// </summary>
 internal interface IServerTableSink
 {
-    /// <summary>A connection's server-side socket is new, changed state or retransmit count, or vanished (state "none").</summary>
-    void SocketChanged(long atMicroseconds, IpEndpoint client, IpEndpoint server, string state, int retransmits);
+    /// <summary>A connection's server-side socket is new, changed state or retransmit count, or vanished (state null).</summary>
+    void SocketChanged(long atMicroseconds, IpEndpoint client, IpEndpoint server, TcpState? state, int retransmits);
 
     /// <summary>The watched listener at one sample: its accept queue, the limit, its request sockets and its drop count.</summary>
     void ListenerSampled(double atMilliseconds, uint acceptQueue, uint acceptQueueLimit, int synRecv, uint drops);

@@ -22,13 +22,12 @@ internal sealed class ServerTableSampler : IDisposable
         TcpState.Listen, TcpState.SynRecv, TcpState.Established, TcpState.FinWait1, TcpState.FinWait2,
         TcpState.CloseWait, TcpState.LastAck, TcpState.Closing,
     ];
-    private const string Gone = "none";
 
     private readonly SocketTable _table;
     private readonly ushort _port;
     private readonly Func<long> _nowMicroseconds;
     private readonly IServerTableSink _sink;
-    private readonly Dictionary<(IpEndpoint, IpEndpoint), (string State, int Retransmits)> _last = new();
+    private readonly Dictionary<(IpEndpoint, IpEndpoint), (TcpState? State, int Retransmits)> _last = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly object _gate = new();
@@ -81,7 +80,7 @@ internal sealed class ServerTableSampler : IDisposable
                     continue;
                 var key = (record.Remote, record.Local);
                 // sock_diag reports request sockets as SYN-RECV already; a NEW-SYN-RECV would be one too.
-                string state = TcpStateNames.Of(record.State == TcpState.NewSynRecv ? TcpState.SynRecv : record.State);
+                TcpState state = record.State == TcpState.NewSynRecv ? TcpState.SynRecv : record.State;
                 seen.Add(key);
                 if (!_last.TryGetValue(key, out var previous) || previous.State != state || previous.Retransmits != record.Retransmits)
                 {
@@ -90,10 +89,10 @@ internal sealed class ServerTableSampler : IDisposable
                     changed = true;
                 }
             }
-            foreach (var key in _last.Keys.Where(k => !seen.Contains(k) && _last[k].State != Gone).ToList())
+            foreach (var key in _last.Keys.Where(k => !seen.Contains(k) && _last[k].State is not null).ToList())
             {
-                _last[key] = (Gone, 0);
-                _sink.SocketChanged(nowUs, key.Item1, key.Item2, Gone, 0);
+                _last[key] = (null, 0);
+                _sink.SocketChanged(nowUs, key.Item1, key.Item2, null, 0);
                 changed = true;
             }
             var listeners = ListenerTable.Group(records, local => local.Port == _port);

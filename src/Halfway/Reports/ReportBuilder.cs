@@ -2,7 +2,6 @@ using System.Runtime.InteropServices;
 using Halfway.Observe;
 using Halfway.Runs;
 using Halfway.Traffic;
-using Halfway.Observe;
 
 namespace Halfway.Reports;
 

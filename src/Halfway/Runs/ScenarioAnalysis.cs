@@ -89,7 +89,7 @@ public sealed class ScenarioAnalysis
             if (index < 0)
                 index = ~index;
             if (index < samples.Count && samples[index] < before)
-                yield return new ServerSocketObservation(samples[index], client, connection.Server, "none", 0);
+                yield return new ServerSocketObservation(samples[index], client, connection.Server, null, 0);
         }
     }
 

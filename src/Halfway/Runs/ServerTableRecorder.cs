@@ -28,7 +28,7 @@ internal sealed class ServerTableRecorder : IServerTableSink
         }
     }
 
-    public void SocketChanged(long atMicroseconds, IpEndpoint client, IpEndpoint server, string state, int retransmits) =>
+    public void SocketChanged(long atMicroseconds, IpEndpoint client, IpEndpoint server, TcpState? state, int retransmits) =>
         _run.ServerSockets.Add(new ServerSocketObservation(atMicroseconds, client, server, state, retransmits));
 
     public void ListenerSampled(double atMilliseconds, uint acceptQueue, uint acceptQueueLimit, int synRecv, uint drops) =>

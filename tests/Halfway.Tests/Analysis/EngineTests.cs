@@ -229,13 +229,13 @@ public sealed class EngineTests
         }
         long t0 = Conversation.Epoch;
         observations.Add(new ClientCallObservation(t0 + 11_000, client, server, ClientStep.Connect, CallResult.Ok, null));
-        observations.Add(new ServerSocketObservation(t0 + 60_000, client, server, "none", 0));
-        observations.Add(new ServerSocketObservation(t0 + 2_020_000, client, server, "ESTABLISHED", 0));
+        observations.Add(new ServerSocketObservation(t0 + 60_000, client, server, null, 0));
+        observations.Add(new ServerSocketObservation(t0 + 2_020_000, client, server, TcpState.Established, 0));
         for (int i = 0; i < 8; i++)
             observations.Add(new ClientCallObservation(t0 + 2_100_000 + i * 1000, client, server, ClientStep.Receive, CallResult.Timeout, null));
-        observations.Add(new ServerSocketObservation(t0 + 3_000_000, client, server, "CLOSE-WAIT", 0));
+        observations.Add(new ServerSocketObservation(t0 + 3_000_000, client, server, TcpState.CloseWait, 0));
         observations.Add(new ServerAcceptObservation(t0 + 4_000_000, client, server));
-        observations.Add(new ServerSocketObservation(t0 + 4_050_000, client, server, "none", 0));
+        observations.Add(new ServerSocketObservation(t0 + 4_050_000, client, server, null, 0));
         observations.Sort((a, b) => a.AtMicroseconds.CompareTo(b.AtMicroseconds));
         var reports = AnalysisEngine.Analyze(observations, new AnalysisContext { ServerSideObserved = true, EndMicroseconds = t0 + 5_000_000 });
         var report = Assert.Single(reports);
@@ -258,8 +258,8 @@ public sealed class EngineTests
             observations.Add(new PacketObservation(at, segment, ++frame, DroppedByLink: finalAck, DeliveredAtMicroseconds: finalAck ? null : at + 5000));
         }
         observations.Add(new ClientCallObservation(Conversation.Epoch + 10_000, client, server, ClientStep.Connect, CallResult.Ok, null));
-        observations.Add(new ServerSocketObservation(Conversation.Epoch + 100_000, client, server, "SYN-RECV", 0));
-        observations.Add(new ServerSocketObservation(Conversation.Epoch + 70_000_000, client, server, "none", 5));
+        observations.Add(new ServerSocketObservation(Conversation.Epoch + 100_000, client, server, TcpState.SynRecv, 0));
+        observations.Add(new ServerSocketObservation(Conversation.Epoch + 70_000_000, client, server, null, 5));
         var reports = AnalysisEngine.Analyze(observations, new AnalysisContext { ServerSideObserved = true, EndMicroseconds = Conversation.Epoch + 100_000_000 });
         var report = Assert.Single(reports);
         Assert.Equal(Fate.Stranded, report.Fate);

@@ -12,11 +12,11 @@ public sealed class ServerTableSamplerTests
 {
     private sealed class Recorder : IServerTableSink
     {
-        public List<(IpEndpoint Client, string State)> Sockets { get; } = new();
+        public List<(IpEndpoint Client, TcpState? State)> Sockets { get; } = new();
         public List<(uint Queue, uint Limit, int SynRecv)> Listener { get; } = new();
         public List<long> Times { get; } = new();
 
-        public void SocketChanged(long atMicroseconds, IpEndpoint client, IpEndpoint server, string state, int retransmits) => Sockets.Add((client, state));
+        public void SocketChanged(long atMicroseconds, IpEndpoint client, IpEndpoint server, TcpState? state, int retransmits) => Sockets.Add((client, state));
 
         public void ListenerSampled(double atMilliseconds, uint acceptQueue, uint acceptQueueLimit, int synRecv, uint drops) => Listener.Add((acceptQueue, acceptQueueLimit, synRecv));
 
@@ -48,14 +48,14 @@ public sealed class ServerTableSamplerTests
         {
             // Not accepted: the children sit in the accept queue until the listener closes.
             Assert.Equal((2u, 3u, 0), recorder.Listener[0]);
-            var established = recorder.Sockets.Where(s => s.State == "ESTABLISHED").Select(s => s.Client).ToList();
+            var established = recorder.Sockets.Where(s => s.State == TcpState.Established).Select(s => s.Client).ToList();
             Assert.Equal(clients.Select(c => IpEndpoint.From((IPEndPoint)c.LocalEndPoint!).ToString()).Order(), established.Select(e => e.ToString()).Order());
             listener.Close();
             sampler.Stop();
         }
         foreach (var client in clients)
             client.Dispose();
-        Assert.Equal(2, recorder.Sockets.Count(s => s.State == "none"));
+        Assert.Equal(2, recorder.Sockets.Count(s => s.State is null));
         Assert.True(recorder.Times.Count >= 2);
         Assert.Equal(recorder.Times.Order(), recorder.Times);
     }

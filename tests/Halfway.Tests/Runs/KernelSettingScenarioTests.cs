@@ -81,7 +81,7 @@ public sealed class KernelSettingScenarioTests
         Assert.NotEmpty(late);
         Assert.All(late, c => Assert.Equal(CallResult.Data, Step(c, ClientStep.Receive)!.Result));
         var analysis = ScenarioAnalysis.Analyze(run);
-        var completeAtOnce = late.Where(c => run.ServerSockets.Any(s => s.Client == c.Local!.Value && s.State == "ESTABLISHED" && s.AtMicroseconds / 1000.0 < c.ConnectedAtMs!.Value + 500)).ToList();
+        var completeAtOnce = late.Where(c => run.ServerSockets.Any(s => s.Client == c.Local!.Value && s.State == TcpState.Established && s.AtMicroseconds / 1000.0 < c.ConnectedAtMs!.Value + 500)).ToList();
         var halfEstablished = late.Except(completeAtOnce).ToList();
         Assert.NotEmpty(halfEstablished);
         Assert.All(completeAtOnce, c => Assert.Equal("accepted", analysis.ForConnection(c).Fate));
