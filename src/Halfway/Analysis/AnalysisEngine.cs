@@ -94,7 +94,7 @@ public sealed class AnalysisEngine
         switch (observation)
         {
             case PacketObservation packet:
-                AddPacket(packet.AtMicroseconds, packet.Segment, FlowTable.HashOf(packet.Segment.Source, packet.Segment.Destination),
+                AddPacket(packet.AtMicroseconds, packet.Segment, FlowHash.Of(packet.Segment.Source, packet.Segment.Destination),
                     packet.DroppedByLink ? -1 : packet.DeliveredAtMicroseconds ?? 0,
                     packet.DroppedByLink ? $"dropped by the link ({packet.DropReason ?? "no reason given"})" : packet.DropReason);
                 break;
@@ -121,7 +121,7 @@ public sealed class AnalysisEngine
     public void AddPacket(long atMicroseconds, in TcpSegment segment)
     {
         ThrowIfSplit();
-        AddPacket(atMicroseconds, segment, FlowTable.HashOf(segment.Source, segment.Destination));
+        AddPacket(atMicroseconds, segment, FlowHash.Of(segment.Source, segment.Destination));
     }
 
     private void ThrowIfSplit()
@@ -368,7 +368,7 @@ public sealed class AnalysisEngine
 
     private Flow FlowFor(IpEndpoint client, IpEndpoint server, long at)
     {
-        uint hash = FlowTable.HashOf(client, server);
+        uint hash = FlowHash.Of(client, server);
         var flow = _flows.Find(client, server, hash, out int slot);
         if (flow is null)
         {

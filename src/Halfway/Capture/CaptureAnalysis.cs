@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Halfway.Analysis;
+using Halfway.Wire;
 
 namespace Halfway.Capture;
 
@@ -212,7 +213,7 @@ internal sealed class PacketParser(CaptureReader reader, CaptureFilter? filter)
             _last = at;
             _tcp++;
             packet.At = at;
-            packet.Hash = FlowTable.HashOf(packet.Segment.Source, packet.Segment.Destination);
+            packet.Hash = FlowHash.Of(packet.Segment.Source, packet.Segment.Destination);
             count++;
         }
         batch.Count = count;

@@ -1,6 +1,7 @@
 using System.Text;
 using Halfway.Analysis;
 using Halfway.Capture;
+using Halfway.Reports;
 
 namespace Halfway.Tests.Capture;
 
@@ -22,9 +23,8 @@ public sealed class ParseAheadTests
         using (var reader = new CaptureReader(new MemoryStream(bytes), "busy.pcap"))
             summary = CaptureAnalysis.Feed(reader, engine, token: token, parseAhead: parseAhead);
         engine.Finish();
-        report.Read = summary;
         var json = new MemoryStream();
-        ExplainJsonWriter.Write(json, report, context);
+        ExplainJsonWriter.Write(json, new ExplainInput([], summary), report, context);
         var text = new StringBuilder(Encoding.UTF8.GetString(json.ToArray()));
         text.Append($"\nframes={summary.Frames} tcp={summary.TcpPackets} damaged={summary.Damaged} first={summary.FirstTimestampMicroseconds} last={summary.LastTimestampMicroseconds}\n");
         foreach (var w in summary.Warnings)
