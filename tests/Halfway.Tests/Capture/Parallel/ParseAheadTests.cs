@@ -1,9 +1,10 @@
 using System.Text;
 using Halfway.Analysis;
 using Halfway.Capture;
+using Halfway.Capture.Parallel;
 using Halfway.Reports;
 
-namespace Halfway.Tests.Capture;
+namespace Halfway.Tests.Capture.Parallel;
 
 /// <summary>
 /// Parsing on a second thread (big compressed files) must not change what `explain` reports: the same connections, fates and
