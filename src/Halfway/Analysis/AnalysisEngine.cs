@@ -10,7 +10,7 @@ namespace Halfway.Analysis;
 /// with the number of open flows: a flow is finished when it closed and went quiet, when it idled past the context's
 /// timeout, when its 4-tuple is reused with a new ISN, or at <see cref="Finish"/>.
 /// </summary>
-public sealed class AnalysisEngine
+public sealed partial class AnalysisEngine
 {
     /// <summary>A closed flow (FIN both ways, or a RST) with no packet for this long is finished.</summary>
     public const long ClosedLingerMicroseconds = 2_000_000;
@@ -42,18 +42,6 @@ public sealed class AnalysisEngine
     private long _flowsStarted;
     private readonly ConnectionClassifier _classifier = new(ConnectionClassifier.MaxEvidence);
     private SweepClock _clock = SweepClock.New();
-
-    /// <summary>
-    /// Set by <see cref="TakeTimeFromCaller"/>: the caller sweeps (<see cref="AddPicked"/>), the ordinals of packets in
-    /// the caller's stream order the flows, and finished connections go to <see cref="_placed"/> with their place.
-    /// </summary>
-    private bool _timeFromCaller;
-    private IPlacedSink? _placed;
-    /// <summary>With the caller's time: the ordinal of the packet being analysed, or of the packet a sweep runs before.</summary>
-    private long _ordinal;
-    private bool _ordinalIsReuse;
-    /// <summary>Open flows being finished one at a time (<see cref="NextOpenFlow"/>): the next one's index in <see cref="_finishing"/>, or -1.</summary>
-    private int _nextOpen = -1;
     private long _packetsAnalysed, _connectionsFinished, _stragglersIgnored;
 
     public AnalysisEngine(AnalysisContext context, Action<ConnectionReport> onFinished) : this(context, new EverySink(onFinished))
@@ -79,8 +67,6 @@ public sealed class AnalysisEngine
     /// <summary>Packets of connections already finished and closed (a re-sent FIN, a late ACK) that were not taken for new connections.</summary>
     public long StragglersIgnored => _stragglersIgnored;
 
-    internal AnalysisContext Context => _context;
-    internal IConnectionSink Sink => _sink;
 
     /// <summary>Analyses a whole set of observations (a lab run): sorted by time, then every connection is returned.</summary>
     public static IReadOnlyList<ConnectionReport> Analyze(IEnumerable<Observation> observations, AnalysisContext context)
@@ -143,37 +129,6 @@ public sealed class AnalysisEngine
             AddInOrder(first, packets.Length, default(AllPackets), sweeps: null, firstOrdinal: 0);
     }
 
-    /// <summary>
-    /// From now on the caller keeps the time, for an analysis that shares a packet stream's flows out between engines
-    /// (each sees the whole stream, analyses only the flows it is given, and their outputs are merged): the engine
-    /// sweeps only where <see cref="AddPicked"/> says, orders flows that start together by the ordinal of the packet
-    /// that started them, and hands each finished connection to <paramref name="placed"/> with its place in the stream
-    /// instead of to its sink (whose <see cref="IConnectionSink.WantsReport"/> it still asks, maybe from another thread).
-    /// False, and nothing changes, once the engine has seen anything.
-    /// </summary>
-    internal bool TakeTimeFromCaller(IPlacedSink placed)
-    {
-        if (_timeFromCaller || _clock.Started || _flows.Count > 0 || _connectionsFinished > 0) // packets start the clock; lab observations may not
-            return false;
-        _timeFromCaller = true;
-        _placed = placed;
-        return true;
-    }
-
-    /// <summary>
-    /// The packets of a batch at the indices <paramref name="picked"/> (in order), with the caller's sweeps between them:
-    /// before the packet at each sweep's index, at its time (<see cref="TakeTimeFromCaller"/>). The batch's first packet
-    /// has the ordinal <paramref name="firstOrdinal"/> in the caller's stream.
-    /// </summary>
-    internal unsafe void AddPicked(ReadOnlySpan<TimedSegment> batch, ReadOnlySpan<int> picked, long firstOrdinal, List<(int Index, long At)> sweeps)
-    {
-        if (!_timeFromCaller)
-            throw new InvalidOperationException("the engine keeps its own time: see TakeTimeFromCaller");
-        fixed (TimedSegment* first = batch)
-        fixed (int* index = picked)
-            AddInOrder(first, picked.Length, new PickedPackets(index), sweeps, firstOrdinal);
-    }
-
     /// <summary>Which packets of a batch, in which order: a struct, so that each kind gets code of its own (no call per packet).</summary>
     private interface IBatchOrder
     {
@@ -184,12 +139,6 @@ public sealed class AnalysisEngine
     private readonly struct AllPackets : IBatchOrder
     {
         public int this[int i] => i;
-    }
-
-    /// <summary>The packets the caller picked, by their indices in the batch.</summary>
-    private readonly unsafe struct PickedPackets(int* index) : IBatchOrder
-    {
-        public int this[int i] => index[i];
     }
 
     /// <summary>
@@ -451,45 +400,6 @@ public sealed class AnalysisEngine
 
     /// <summary>Ends the observation: every open flow is classified with the context's end time (or the last observation's).</summary>
     public void Finish() => FinishFlows(_context.EndMicroseconds ?? _clock.Now);
-
-    /// <summary>
-    /// The next open flow to finish, in the order they started, and its place: for a caller that finishes several
-    /// engines' flows in one order (<see cref="FinishNextOpenFlow"/>), one at a time (a million open flows must not
-    /// wait as reports). False when none is left; the table is emptied on the first call.
-    /// </summary>
-    internal bool NextOpenFlow(out FinishPlace place)
-    {
-        if (_nextOpen < 0)
-        {
-            CollectOpenInStartOrder();
-            _nextOpen = 0;
-        }
-        if (_nextOpen == _finishing.Count)
-        {
-            _finishing.Clear();
-            _nextOpen = -1;
-            place = default;
-            return false;
-        }
-        var f = _finishing[_nextOpen];
-        place = new FinishPlace(long.MaxValue, false, f.FirstAt, f.Serial);
-        return true;
-    }
-
-    /// <summary>Finishes the flow <see cref="NextOpenFlow"/> gave, at <paramref name="end"/> (or its last packet), straight to the sink.</summary>
-    internal void FinishNextOpenFlow(long end)
-    {
-        var flow = _finishing[_nextOpen++].Flow;
-        Report(flow, Math.Max(end, flow.LastAt), direct: true);
-    }
-
-    /// <summary>Adds another engine's counts to this one's: the other share of flows of one analysis.</summary>
-    internal void AddCountsOf(AnalysisEngine other)
-    {
-        _packetsAnalysed += other._packetsAnalysed;
-        _connectionsFinished += other._connectionsFinished;
-        _stragglersIgnored += other._stragglersIgnored;
-    }
 
     private void FinishFlows(long end)
     {
