@@ -67,7 +67,6 @@ public sealed partial class AnalysisEngine
     /// <summary>Packets of connections already finished and closed (a re-sent FIN, a late ACK) that were not taken for new connections.</summary>
     public long StragglersIgnored => _stragglersIgnored;
 
-
     /// <summary>Analyses a whole set of observations (a lab run): sorted by time, then every connection is returned.</summary>
     public static IReadOnlyList<ConnectionReport> Analyze(IEnumerable<Observation> observations, AnalysisContext context)
     {
