@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Halfway.Analysis;
 using Halfway.Capture;
+using Halfway.Reports;
 
 namespace Halfway.Cli.Commands;
 
@@ -25,7 +26,7 @@ public static class ExplainCommand
             var filterText = parse.GetValue(filter);
             var captureFilter = filterText is null ? null : CaptureFilter.Parse(filterText);
             var context = new AnalysisContext();
-            var report = new ExplainReport(keepAll: parse.GetValue(all)) { Files = paths };
+            var report = new ExplainReport(keepAll: parse.GetValue(all));
             var engine = new AnalysisEngine(context, report);
             var progress = Console.IsErrorRedirected ? null : new ProgressLine();
             CaptureReadSummary read;
@@ -38,7 +39,7 @@ public static class ExplainCommand
                 progress?.Clear();
             }
             engine.Finish();
-            report.Read = read;
+            var input = new ExplainInput(paths, read);
             if (parse.GetValue(json))
             {
                 Console.Out.Flush();
@@ -46,12 +47,12 @@ public static class ExplainCommand
                 // write() every 256 bytes, and a busy capture's report is tens of MB (110,000 calls, 0.5 s).
                 using (var stdout = Program.OwnsStandardOutput ? new BufferedStream(Console.OpenStandardOutput(), 1 << 16) : (Stream)new TextWriterStream(Console.Out))
                 {
-                    ExplainJsonWriter.Write(stdout, report, context);
+                    ExplainJsonWriter.Write(stdout, input, report, context);
                     stdout.WriteByte((byte)'\n');
                 }
             }
             else
-                ExplainTextWriter.Write(Console.Out, report, context, parse.GetValue(details));
+                ExplainTextWriter.Write(Console.Out, input, report, context, parse.GetValue(details));
             Console.Out.Flush();
             if (read.Damaged)
             {

@@ -11,7 +11,7 @@ namespace Halfway.Analysis;
 /// with the number of open flows: a flow is finished when it closed and went quiet, when it idled past the context's
 /// timeout, when its 4-tuple is reused with a new ISN, or at <see cref="Finish"/>.
 /// </summary>
-public sealed class AnalysisEngine
+public sealed partial class AnalysisEngine
 {
     /// <summary>A closed flow (FIN both ways, or a RST) with no packet for this long is finished.</summary>
     public const long ClosedLingerMicroseconds = 2_000_000;
@@ -22,7 +22,7 @@ public sealed class AnalysisEngine
     /// by a sweep: once a second (it was every 5 s) keeps fewer flows, event slabs and tombstones alive at once, which on
     /// a busy capture is fewer cache misses and much less fresh memory (page faults) than the extra sweeps cost.
     /// </summary>
-    private const long SweepIntervalMicroseconds = 1_000_000;
+    internal const long SweepIntervalMicroseconds = 1_000_000;
     private const long TombstoneExpiryIntervalMicroseconds = 2_000_000;
     private long _nextTombstoneExpiryAt = long.MinValue;
     /// <summary>
@@ -43,16 +43,6 @@ public sealed class AnalysisEngine
     private long _flowsStarted;
     private readonly ConnectionClassifier _classifier = new(ConnectionClassifier.MaxEvidence);
     private SweepClock _clock = SweepClock.New();
-
-    // Split into two shards (see SplitIntoShards): the twin holds the other share of the flows, the planner the one clock.
-    private AnalysisEngine? _twin;
-    private ShardPlanner? _planner;
-    private bool _isShard;
-    /// <summary>A shard's finished connections go here, in its order, to be merged with the other shard's.</summary>
-    private FinishedQueue _finished = new();
-    /// <summary>A shard's position in the whole packet stream: the ordinal of the packet being analysed, or of the packet a sweep runs before.</summary>
-    private long _position;
-    private bool _positionIsReuse;
     private long _packetsAnalysed, _connectionsFinished, _stragglersIgnored;
 
     public AnalysisEngine(AnalysisContext context, Action<ConnectionReport> onFinished) : this(context, new EverySink(onFinished))
@@ -72,11 +62,11 @@ public sealed class AnalysisEngine
         public void Count(in ConnectionSummary summary) { }
     }
 
-    public int OpenFlows => _flows.Count + (_twin?._flows.Count ?? 0);
-    public long PacketsAnalysed => _packetsAnalysed + (_twin?._packetsAnalysed ?? 0);
-    public long ConnectionsFinished => _connectionsFinished + (_twin?._connectionsFinished ?? 0);
+    public int OpenFlows => _flows.Count;
+    public long PacketsAnalysed => _packetsAnalysed;
+    public long ConnectionsFinished => _connectionsFinished;
     /// <summary>Packets of connections already finished and closed (a re-sent FIN, a late ACK) that were not taken for new connections.</summary>
-    public long StragglersIgnored => _stragglersIgnored + (_twin?._stragglersIgnored ?? 0);
+    public long StragglersIgnored => _stragglersIgnored;
 
     /// <summary>Analyses a whole set of observations (a lab run): sorted by time, then every connection is returned.</summary>
     public static IReadOnlyList<ConnectionReport> Analyze(IEnumerable<Observation> observations, AnalysisContext context)
@@ -91,11 +81,11 @@ public sealed class AnalysisEngine
 
     public void Add(Observation observation)
     {
-        ThrowIfSplit();
+        ThrowIfTimeFromCaller();
         switch (observation)
         {
             case PacketObservation packet:
-                AddPacket(packet.AtMicroseconds, packet.Segment, FlowTable.HashOf(packet.Segment.Source, packet.Segment.Destination),
+                AddPacket(packet.AtMicroseconds, packet.Segment, FlowHash.Of(packet.Segment.Source, packet.Segment.Destination),
                     packet.DroppedByLink ? -1 : packet.DeliveredAtMicroseconds ?? 0,
                     packet.DroppedByLink ? $"dropped by the link ({packet.DropReason ?? "no reason given"})" : packet.DropReason);
                 break;
@@ -126,73 +116,22 @@ public sealed class AnalysisEngine
     /// </summary>
     public void AddPacket(long atMicroseconds, in TcpSegment segment)
     {
-        ThrowIfSplit();
-        AddPacket(atMicroseconds, segment, FlowTable.HashOf(segment.Source, segment.Destination));
+        ThrowIfTimeFromCaller();
+        AddPacket(atMicroseconds, segment, FlowHash.Of(segment.Source, segment.Destination));
     }
 
-    private void ThrowIfSplit()
+    private void ThrowIfTimeFromCaller()
     {
-        if (_twin is not null)
-            throw new InvalidOperationException("this engine is split into shards: it takes packets only in planned batches");
+        if (_timeFromCaller)
+            throw new InvalidOperationException("this engine keeps the caller's time: it takes packets only picked from the caller's batches");
     }
 
-    /// <summary>True once <see cref="SplitIntoShards"/> has split the engine.</summary>
-    internal bool IsSplit => _twin is not null;
-
-    /// <summary>The other shard of a split engine, to be fed the same packets on a thread of its own.</summary>
-    internal AnalysisEngine Twin => _twin ?? throw new InvalidOperationException("the engine is not split");
-
-    /// <summary>
-    /// Splits the engine in two before its first packet, for two threads that each read the whole capture: a twin
-    /// engine analyses the flows whose hash falls in its share (<see cref="ShardPlanner.TwinShare"/>), this one the
-    /// others. Flows never meet, so each shard does for its flows what an unsplit engine would: both see every packet,
-    /// so they sweep at the same moments, and their finished connections are merged (<see cref="MergeFinished"/>) into
-    /// the order an unsplit engine hands them to the sink. False (and nothing changes) if the engine has seen anything.
-    /// </summary>
-    /// <remarks>
-    /// Why: on a busy capture analysing took twice as long as reading and parsing, and handing parsed packets from one
-    /// core to the other cost as much as parsing them again (80 bytes a packet, written on one core, read on the other).
-    /// The sink's <see cref="IConnectionSink.WantsReport"/> is then also called from the twin's thread.
-    /// </remarks>
-    internal bool SplitIntoShards()
+    /// <summary>A batch of segments, in order (see <see cref="AddInOrder"/>).</summary>
+    internal unsafe void AddPackets(ReadOnlySpan<TimedSegment> packets)
     {
-        if (_twin is not null)
-            return true;
-        if (_isShard || _clock.Started || _flows.Count > 0 || _connectionsFinished > 0) // packets start the clock; lab observations may not
-            return false;
-        _twin = new AnalysisEngine(_context, _sink) { _isShard = true, _planner = new ShardPlanner(twin: true) };
-        _planner = new ShardPlanner(twin: false);
-        _isShard = true;
-        return true;
-    }
-
-    /// <summary>
-    /// A shard's work on a batch of the capture's packets (every one of them, in order): the plan, then its own packets.
-    /// What it finished is added to <paramref name="finished"/>, in its order.
-    /// </summary>
-    internal void AddShardBatch(ReadOnlySpan<TimedSegment> packets, ShardPlan plan, FinishedQueue finished)
-    {
-        _planner!.Plan(packets, plan, SweepIntervalMicroseconds);
-        AnalyseShard(packets, plan.Mine.AsSpan(0, plan.MineCount), plan, finished);
-    }
-
-    /// <summary>Packets a shard has counted (the ordinal of the next one).</summary>
-    internal long ShardOrdinal => _planner!.Ordinal;
-
-    /// <summary>
-    /// Hands the sink, in an unsplit engine's order, what both shards finished before the packet of ordinal
-    /// <paramref name="bound"/> (both having analysed that far), and removes it from the lists.
-    /// </summary>
-    internal void MergeFinished(FinishedQueue own, FinishedQueue twins, long bound) =>
-        FinishedConnection.Merge(own, twins, bound, _sink);
-
-    /// <summary>A shard's packets of a batch (<paramref name="mine"/>: their indices), with the plan's sweeps between them.</summary>
-    private unsafe void AnalyseShard(ReadOnlySpan<TimedSegment> packets, ReadOnlySpan<int> mine, ShardPlan plan, FinishedQueue finished)
-    {
-        _finished = finished;
+        ThrowIfTimeFromCaller();
         fixed (TimedSegment* first = packets)
-        fixed (int* index = mine)
-            AddInOrder(first, mine.Length, new PlannedPackets(index), plan);
+            AddInOrder(first, packets.Length, default(AllPackets), sweeps: null, firstOrdinal: 0);
     }
 
     /// <summary>Which packets of a batch, in which order: a struct, so that each kind gets code of its own (no call per packet).</summary>
@@ -201,31 +140,24 @@ public sealed class AnalysisEngine
         int this[int i] { get; }
     }
 
-    /// <summary>Every packet of the batch (an unsplit engine).</summary>
+    /// <summary>Every packet of the batch.</summary>
     private readonly struct AllPackets : IBatchOrder
     {
         public int this[int i] => i;
     }
 
-    /// <summary>A shard's own packets, by their indices in the batch.</summary>
-    private readonly unsafe struct PlannedPackets(int* index) : IBatchOrder
-    {
-        public int this[int i] => index[i];
-    }
-
     /// <summary>
     /// The packets <paramref name="order"/> picks from a batch, each one's slot in the flow table, then its flow, fetched
     /// into the cache a few packets ahead (see <see cref="FlowTable.PrefetchSlot"/>): looked up one after the other,
-    /// every packet waited for both; fetched ahead, those waits overlap with the work on the packets before it. A shard
-    /// (<paramref name="plan"/> given) sweeps where its plan says; an unsplit engine where each packet's time says.
+    /// every packet waited for both; fetched ahead, those waits overlap with the work on the packets before it. With
+    /// the caller's time (<paramref name="sweeps"/> given) the engine sweeps where the caller says; else where each
+    /// packet's time says.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void AddInOrder<TOrder>(TimedSegment* first, int n, TOrder order, ShardPlan? plan) where TOrder : struct, IBatchOrder
+    private unsafe void AddInOrder<TOrder>(TimedSegment* first, int n, TOrder order, List<(int Index, long At)>? sweeps, long firstOrdinal) where TOrder : struct, IBatchOrder
     {
         // The batch's records are fetched ahead too (a parse-ahead batch was written on the other core).
         const int recordsAhead = 16, slotsAhead = 8, flowsAhead = 4;
-        var sweeps = plan?.Sweeps;
-        long firstOrdinal = plan?.FirstOrdinal ?? 0;
         int nextSweep = 0;
         for (int i = 0; i < Math.Min(recordsAhead, n); i++)
             PrefetchRecord(first + order[i]);
@@ -240,7 +172,7 @@ public sealed class AnalysisEngine
             {
                 while (nextSweep < sweeps.Count && sweeps[nextSweep].Index <= k)
                     SweepBefore(firstOrdinal + sweeps[nextSweep].Index, sweeps[nextSweep++].At);
-                _position = firstOrdinal + k;
+                _ordinal = firstOrdinal + k;
             }
             if (i + recordsAhead < n)
                 PrefetchRecord(first + order[i + recordsAhead]);
@@ -257,17 +189,8 @@ public sealed class AnalysisEngine
 
     private void SweepBefore(long ordinal, long at)
     {
-        _position = ordinal;
+        _ordinal = ordinal;
         Sweep(at);
-    }
-
-    /// <summary>A batch of segments, in order (see <see cref="AddInOrder"/>).</summary>
-    internal unsafe void AddPackets(ReadOnlySpan<TimedSegment> packets)
-    {
-        if (_isShard)
-            throw new InvalidOperationException("this engine is split into shards: it takes packets only in planned batches");
-        fixed (TimedSegment* first = packets)
-            AddInOrder(first, packets.Length, default(AllPackets), plan: null);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -286,8 +209,8 @@ public sealed class AnalysisEngine
     internal void AddPacket(long atMicroseconds, in TcpSegment segment, uint hash, long deliveredAtMicroseconds = 0, string? notDelivered = null)
     {
         _packetsAnalysed++;
-        if (!_isShard)
-            Advance(atMicroseconds); // a shard's sweeps come from its plan
+        if (!_timeFromCaller)
+            Advance(atMicroseconds); // else the caller's sweeps come with the batch
         var flow = _flows.Find(segment.Source, segment.Destination, hash, out int slot);
         if (flow is null)
         {
@@ -311,9 +234,9 @@ public sealed class AnalysisEngine
             var old = flow;
             flow = StartFlow(segment, atMicroseconds);
             _flows.Put(slot, flow, hash, DueAt(flow));
-            _positionIsReuse = true;
+            _ordinalIsReuse = true;
             Report(old, atMicroseconds);
-            _positionIsReuse = false;
+            _ordinalIsReuse = false;
         }
         flow.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds);
         _flows.SetDue(slot, DueAt(flow));
@@ -382,7 +305,7 @@ public sealed class AnalysisEngine
 
     private Flow FlowFor(IpEndpoint client, IpEndpoint server, long at)
     {
-        uint hash = FlowTable.HashOf(client, server);
+        uint hash = FlowHash.Of(client, server);
         var flow = _flows.Find(client, server, hash, out int slot);
         if (flow is null)
         {
@@ -423,8 +346,8 @@ public sealed class AnalysisEngine
         return flow;
     }
 
-    /// <summary>Orders flows that started at the same time: the count of flows started before, or in a shard the ordinal of the packet that started it (the same order, across both shards).</summary>
-    private long NextSerial() => _isShard ? _position : _flowsStarted++;
+    /// <summary>Orders flows that started at the same time: the count of flows started before, or with the caller's time the ordinal of the packet that started it (the same order in every engine fed the caller's stream).</summary>
+    private long NextSerial() => _timeFromCaller ? _ordinal : _flowsStarted++;
 
     /// <summary>A flow being finished, with what orders the report: the table's order is its hash order.</summary>
     private readonly record struct Finishing(long FirstAt, long Serial, Flow Flow, int Slot);
@@ -489,28 +412,7 @@ public sealed class AnalysisEngine
     }
 
     /// <summary>Ends the observation: every open flow is classified with the context's end time (or the last observation's).</summary>
-    public void Finish()
-    {
-        if (_twin is not { } twin)
-        {
-            FinishFlows(_context.EndMicroseconds ?? _clock.Now);
-            return;
-        }
-        // Both shards saw every packet: their clocks agree. Each shard's open flows in start order, merged: the order an
-        // unsplit engine finishes them in, reported one by one (a million open flows must not wait in a list).
-        long last = _context.EndMicroseconds ?? _planner!.Now;
-        var theirs = twin.CollectOpenInStartOrder();
-        var mine = CollectOpenInStartOrder();
-        int i = 0, j = 0;
-        while (i < mine.Count || j < theirs.Count)
-        {
-            bool fromMine = j == theirs.Count || (i < mine.Count && (mine[i].FirstAt, mine[i].Serial).CompareTo((theirs[j].FirstAt, theirs[j].Serial)) < 0);
-            var (engine, flow) = fromMine ? (this, mine[i++].Flow) : (twin, theirs[j++].Flow);
-            engine.Report(flow, Math.Max(last, flow.LastAt), direct: true);
-        }
-        mine.Clear();
-        theirs.Clear();
-    }
+    public void Finish() => FinishFlows(_context.EndMicroseconds ?? _clock.Now);
 
     private void FinishFlows(long end)
     {
@@ -534,7 +436,7 @@ public sealed class AnalysisEngine
         return finishing;
     }
 
-    /// <param name="direct">Straight to the sink, also from a shard (when the caller gives the order).</param>
+    /// <param name="direct">Straight to the sink, also with the caller's time (when the caller gives the order).</param>
     private void Report(Flow flow, long end, bool direct = false)
     {
         var classifier = _classifier;
@@ -547,8 +449,8 @@ public sealed class AnalysisEngine
         _connectionsFinished++;
         bool wanted = _sink.WantsReport(summary);
         var report = wanted ? new ConnectionReport(flow, classifier.Finish(decision, end)) : null;
-        if (_isShard && !direct)
-            _finished.Add(new FinishedConnection(_position, _positionIsReuse, flow.FirstAt, flow.Serial, report, summary));
+        if (_placed is not null && !direct)
+            _placed.Add(new FinishPlace(_ordinal, _ordinalIsReuse, flow.FirstAt, flow.Serial), report, summary);
         else if (report is not null)
             _sink.Add(report);
         else

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Halfway.Capture;
 using Halfway.Wire;
 
 namespace Halfway.Analysis;
@@ -23,8 +22,6 @@ public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) :
     /// <summary>The connections kept for details, in the order they started (the engine finishes them in another order: a refused one long before an accepted one that started earlier).</summary>
     public IReadOnlyList<ConnectionReport> Kept => _keptInStartOrder ??= [.. _kept.OrderBy(c => c.FirstSeenAtMicroseconds)];
     public IEnumerable<ListenerSummary> Listeners => _listeners.Values.OrderByDescending(l => l.HalfEstablished).ThenByDescending(l => l.Connections);
-    public CaptureReadSummary? Read { get; set; }
-    public IReadOnlyList<string> Files { get; set; } = [];
 
     /// <summary>
     /// Plainly accepted connections are only counted: the handshake timings of the first ones (which tell where the

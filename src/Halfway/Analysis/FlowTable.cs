@@ -35,21 +35,6 @@ internal sealed class FlowTable
 
     public int Count { get; private set; }
 
-    /// <summary>The hash of a 4-tuple, the same in both directions.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint HashOf(in IpEndpoint a, in IpEndpoint b)
-    {
-        ulong x = Mix(a) + Mix(b);
-        x ^= x >> 33;
-        x *= 0xff51afd7ed558ccdUL;
-        x ^= x >> 33;
-        return (uint)x;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Mix(in IpEndpoint e) =>
-        ((e.AddressLow ^ ((ulong)e.Port << 48)) * 0x9E3779B97F4A7C15UL) ^ (e.AddressHigh * 0xC2B2AE3D27D4EB4FUL) ^ e.Port;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Same(in IpEndpoint x, in IpEndpoint y) =>
         x.Port == y.Port && x.AddressLow == y.AddressLow && x.AddressHigh == y.AddressHigh;

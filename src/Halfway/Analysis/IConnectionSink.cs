@@ -6,7 +6,7 @@ namespace Halfway.Analysis;
 /// </summary>
 public interface IConnectionSink
 {
-    /// <summary>Must not change the sink: a split engine (capture files) calls it from two threads. Add and Count come from one.</summary>
+    /// <summary>Must not change the sink: engines that share out a stream's flows (<see cref="AnalysisEngine.TakeTimeFromCaller"/>) call it from their threads. Add and Count come from one.</summary>
     bool WantsReport(in ConnectionSummary summary);
     void Add(ConnectionReport report);
     /// <summary>A connection whose report was not wanted.</summary>

@@ -1,6 +1,6 @@
 namespace Halfway.Analysis;
 
-/// <summary>A TCP segment with its time (µs) and its 4-tuple's hash (<see cref="FlowTable.HashOf"/>), waiting for <see cref="AnalysisEngine"/> in a batch.</summary>
+/// <summary>A TCP segment with its time (µs) and its 4-tuple's hash (<see cref="Wire.FlowHash.Of"/>), waiting for <see cref="AnalysisEngine"/> in a batch.</summary>
 /// <remarks>
 /// Fields, not a record: a capture's parser writes the segment straight into its place in the batch. Parsed into a
 /// local first and then copied, the copy read the segment's freshly written fields with wider loads than they were

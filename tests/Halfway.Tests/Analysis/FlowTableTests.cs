@@ -26,7 +26,7 @@ public sealed class FlowTableTests
         var table = new FlowTable();
         var model = new Dictionary<int, Flow>();
         // Colliding hashes: only 64 distinct values, so chains are long and cross the table's end.
-        uint HashOf(int i) => collide ? (uint)(i % 64) * 0x0400_0001u : FlowTable.HashOf(Endpoint(i, i % 7 == 0), Server);
+        uint HashOf(int i) => collide ? (uint)(i % 64) * 0x0400_0001u : FlowHash.Of(Endpoint(i, i % 7 == 0), Server);
         for (int round = 0; round < 40; round++)
         {
             for (int k = 0; k < 300; k++)
@@ -69,7 +69,7 @@ public sealed class FlowTableTests
         for (int i = 0; i < 3000; i++)
         {
             var client = Endpoint(i);
-            uint hash = FlowTable.HashOf(client, Server);
+            uint hash = FlowHash.Of(client, Server);
             long due = random.NextInt64(-5_000_000, 20_000_000); // around unit boundaries, and before 1970 too
             var flow = new Flow(client, Server, true, 0);
             Assert.Null(table.Find(client, Server, hash, out int slot));

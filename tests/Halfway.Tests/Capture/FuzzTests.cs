@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CsCheck;
 using Halfway.Analysis;
 using Halfway.Capture;
+using Halfway.Reports;
 using Halfway.Tests.Analysis;
 using static Halfway.Tests.Capture.CaptureBytes;
 
@@ -90,11 +91,11 @@ public sealed class FuzzTests
 
     private static void RunWholePath(byte[] bytes)
     {
-        var report = new ExplainReport(keepAll: true) { Files = ["fuzz"] };
+        var report = new ExplainReport(keepAll: true);
         var engine = new AnalysisEngine(new AnalysisContext(), report);
         var summary = CaptureAnalysis.Feed(new CaptureReader(new MemoryStream(bytes), "fuzz"), engine);
         engine.Finish();
-        report.Read = summary;
+        var input = new ExplainInput(["fuzz"], summary);
         foreach (var warning in summary.Warnings)
         {
             Assert.True(warning.ByteOffset >= 0, $"warning without an offset: {warning}");
@@ -102,8 +103,8 @@ public sealed class FuzzTests
                 Assert.True(warning.ByteOffset <= bytes.Length, $"warning offset {warning.ByteOffset} beyond {bytes.Length} bytes: {warning}");
         }
         var context = new AnalysisContext();
-        ExplainTextWriter.Write(TextWriter.Null, report, context);
-        ExplainJsonWriter.Write(Stream.Null, report, context);
+        ExplainTextWriter.Write(TextWriter.Null, input, report, context);
+        ExplainJsonWriter.Write(Stream.Null, input, report, context);
         foreach (var connection in report.Kept)
             _ = SequenceDiagram.Render(connection);
     }

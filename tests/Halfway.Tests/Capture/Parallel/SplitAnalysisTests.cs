@@ -1,8 +1,9 @@
 using CsCheck;
 using Halfway.Analysis;
 using Halfway.Capture;
+using Halfway.Capture.Parallel;
 
-namespace Halfway.Tests.Capture;
+namespace Halfway.Tests.Capture.Parallel;
 
 /// <summary>
 /// A split analysis (two threads each reading the capture, each shard analysing half the flows) must hand the sink
@@ -32,22 +33,31 @@ public sealed class SplitAnalysisTests
         public void Count(in ConnectionSummary s) => Record($"count {s.Client} {FateNames.Name(s.Fate)} {s.Kind} {s.Handshake}");
     }
 
-    /// <summary>The files analysed one after the other by one engine on this thread, or split.</summary>
-    private static (List<string> Calls, AnalysisEngine Engine, CaptureReadSummary? Read) Analyse(IReadOnlyList<byte[]> files, bool split,
+    /// <summary>Splits a fresh engine and feeds it the files.</summary>
+    private static CaptureReadSummary FeedSplit(IReadOnlyList<Func<CaptureReader>> opens, AnalysisEngine engine, CancellationToken token = default) =>
+        SplitFeed.Feed(opens, SplitEngine.TrySplit(engine) ?? throw new InvalidOperationException("not split"), token: token);
+
+    /// <summary>The files analysed one after the other by one engine on this thread, or split (then also the twin's engine).</summary>
+    private static (List<string> Calls, AnalysisEngine Engine, CaptureReadSummary? Read, AnalysisEngine? Twin) Analyse(IReadOnlyList<byte[]> files, bool split,
         CancellationToken token = default, bool slowSink = false)
     {
         var sink = new RecordingSink(slowSink);
         var engine = new AnalysisEngine(new AnalysisContext(), sink);
         CaptureReadSummary? read = null;
+        AnalysisEngine? twin = null;
         if (split)
-            read = CaptureAnalysis.FeedSplit(files.Select((bytes, i) => (Func<CaptureReader>)(() => new CaptureReader(new MemoryStream(bytes), $"file{i}.pcap"))).ToList(),
-                engine, token: token);
+        {
+            var shards = SplitEngine.TrySplit(engine) ?? throw new InvalidOperationException("not split");
+            twin = shards.Twin.Engine;
+            read = SplitFeed.Feed(files.Select((bytes, i) => (Func<CaptureReader>)(() => new CaptureReader(new MemoryStream(bytes), $"file{i}.pcap"))).ToList(),
+                shards, token: token);
+        }
         else
             for (int i = 0; i < files.Count; i++)
                 using (var reader = new CaptureReader(new MemoryStream(files[i]), $"file{i}.pcap"))
                     read = CaptureAnalysis.Feed(reader, engine, token: token); // the summary of the last file only
         engine.Finish();
-        return (sink.Calls, engine, read);
+        return (sink.Calls, engine, read, twin);
     }
 
     [Theory]
@@ -57,11 +67,10 @@ public sealed class SplitAnalysisTests
     {
         var packets = BusyTraffic.Packets(9000); // ~60,000 packets: ~60 batches a thread, ~1.2 s of capture, 15 s with the stragglers
         var bytes = BusyTraffic.Capture(packets);
-        var (single, one, _) = Analyse([bytes], split: false);
-        var (split, engine, read) = Analyse([bytes], split: true, slowSink: slowSink);
-        Assert.True(engine.IsSplit);
+        var (single, one, _, _) = Analyse([bytes], split: false);
+        var (split, engine, read, twin) = Analyse([bytes], split: true, slowSink: slowSink);
         // Both shards had their share of the work, and every packet was counted once.
-        Assert.InRange(engine.Twin.PacketsAnalysed, packets.Count / 3, packets.Count * 2 / 3);
+        Assert.InRange(twin!.PacketsAnalysed, packets.Count / 3, packets.Count * 2 / 3);
         Assert.Equal(one.PacketsAnalysed, engine.PacketsAnalysed);
         Assert.Equal(one.StragglersIgnored, engine.StragglersIgnored);
         Assert.True(one.StragglersIgnored >= 750, $"{one.StragglersIgnored} stragglers ignored");
@@ -78,8 +87,8 @@ public sealed class SplitAnalysisTests
         var packets = BusyTraffic.Packets(4000);
         int cut = packets.Count * 2 / 5;
         var files = new[] { BusyTraffic.Capture(packets.Take(cut)), BusyTraffic.Capture(packets.Skip(cut)) };
-        var (single, _, _) = Analyse(files, split: false);
-        var (split, engine, read) = Analyse(files, split: true);
+        var (single, _, _, _) = Analyse(files, split: false);
+        var (split, engine, read, _) = Analyse(files, split: true);
         Assert.Equal(single, split);
         Assert.Equal(packets.Count, engine.PacketsAnalysed);
         Assert.Equal(packets.Count, read!.TcpPackets);
@@ -90,8 +99,8 @@ public sealed class SplitAnalysisTests
     {
         var whole = BusyTraffic.Capture(BusyTraffic.Packets(3000));
         var cut = whole.AsSpan(0, whole.Length * 2 / 3 + 7).ToArray(); // ends inside a record
-        var (single, _, _) = Analyse([cut], split: false);
-        var (split, _, read) = Analyse([cut], split: true);
+        var (single, _, _, _) = Analyse([cut], split: false);
+        var (split, _, read, _) = Analyse([cut], split: true);
         Assert.Equal(single, split);
         Assert.True(read!.Damaged);
         Assert.Contains(read.Warnings, w => w.Message.Contains("truncated"));
@@ -106,7 +115,7 @@ public sealed class SplitAnalysisTests
         {
             var bytes = FuzzTests.Mutate(original, mutations);
             string? rejectedOne = null, rejectedSplit = null;
-            (List<string> Calls, AnalysisEngine Engine, CaptureReadSummary? Read)? one = null, split = null;
+            (List<string> Calls, AnalysisEngine Engine, CaptureReadSummary? Read, AnalysisEngine? Twin)? one = null, split = null;
             try { one = Analyse([bytes], split: false); } catch (HalfwayException e) { rejectedOne = e.Message; }
             try { split = Analyse([bytes], split: true); } catch (HalfwayException e) { rejectedSplit = e.Message; }
             Assert.Equal(rejectedOne, rejectedSplit);
@@ -128,7 +137,7 @@ public sealed class SplitAnalysisTests
         var bytes = BusyTraffic.Capture(BusyTraffic.Packets(6000, spacingSeconds: 0.004)); // 8 s: connections are finished (and merged) while packets come
         var engine = new AnalysisEngine(new AnalysisContext(), _ => throw new InvalidOperationException("sink failed"));
         var e = Assert.Throws<InvalidOperationException>(() =>
-            CaptureAnalysis.FeedSplit([() => new CaptureReader(new MemoryStream(bytes), "busy.pcap")], engine));
+            FeedSplit([() => new CaptureReader(new MemoryStream(bytes), "busy.pcap")], engine));
         Assert.Equal("sink failed", e.Message);
         Assert.Equal(0, TwinFeed.Running);
     }
@@ -143,7 +152,7 @@ public sealed class SplitAnalysisTests
             ? throw new HalfwayException("the file went away")
             : new CaptureReader(new MemoryStream(bytes), "busy.pcap");
         var engine = new AnalysisEngine(new AnalysisContext(), _ => { });
-        var e = Assert.Throws<HalfwayException>(() => CaptureAnalysis.FeedSplit([open], engine));
+        var e = Assert.Throws<HalfwayException>(() => FeedSplit([open], engine));
         Assert.Equal("the file went away", e.Message);
         Assert.Equal(0, TwinFeed.Running);
     }
@@ -166,7 +175,7 @@ public sealed class SplitAnalysisTests
         var engine = new AnalysisEngine(new AnalysisContext(), _ => { });
         var analysis = Task.Run(() =>
         {
-            CaptureAnalysis.FeedSplit([open], engine);
+            FeedSplit([open], engine);
             engine.Finish();
         });
         Assert.Same(analysis, await Task.WhenAny(analysis, Task.Delay(TimeSpan.FromSeconds(60))));
@@ -199,17 +208,22 @@ public sealed class SplitAnalysisTests
             using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
                 gzip.Write(bytes);
 
+            Assert.True(SplitFeed.CanReadTwice([plain]));
+            Assert.False(SplitFeed.CanReadTwice([gzipped]));
+            Assert.False(SplitFeed.CanReadTwice([plain, gzipped]));
+
             var split = new RecordingSink();
             var engine = new AnalysisEngine(new AnalysisContext(), split);
+            long twinsBefore = TwinFeed.Started;
             CaptureAnalysis.Feed([plain], engine);
             engine.Finish();
-            Assert.True(engine.IsSplit);
+            Assert.Equal(twinsBefore + 1, TwinFeed.Started);
 
             var whole = new RecordingSink();
             var unsplit = new AnalysisEngine(new AnalysisContext(), whole);
             CaptureAnalysis.Feed([gzipped], unsplit);
             unsplit.Finish();
-            Assert.False(unsplit.IsSplit);
+            Assert.Equal(twinsBefore + 1, TwinFeed.Started);
             Assert.Equal(whole.Calls, split.Calls);
         }
         finally

@@ -1,18 +1,19 @@
 using System.Globalization;
+using Halfway.Analysis;
 
-namespace Halfway.Analysis;
+namespace Halfway.Reports;
 
 /// <summary>The console form of `halfway explain`: per listener, fates, causes, limits; then each fate explained with one diagram.</summary>
 public static class ExplainTextWriter
 {
-    public static void Write(TextWriter output, ExplainReport report, AnalysisContext context, int maxDetails = 10, int maxListeners = 20)
+    public static void Write(TextWriter output, ExplainInput input, ExplainReport report, AnalysisContext context, int maxDetails = 10, int maxListeners = 20)
     {
-        var read = report.Read;
+        var read = input.Read;
         var inv = CultureInfo.InvariantCulture;
         if (read is not null)
         {
             string duration = read.FirstTimestampMicroseconds is { } f && read.LastTimestampMicroseconds is { } l ? $", {TimeText.Duration(l - f)} of traffic" : "";
-            output.WriteLine(string.Create(inv, $"Read {report.Files.Count} file(s): {read.Frames:N0} frames, {read.TcpPackets:N0} TCP packets analysed{duration}."));
+            output.WriteLine(string.Create(inv, $"Read {input.Files.Count} file(s): {read.Frames:N0} frames, {read.TcpPackets:N0} TCP packets analysed{duration}."));
         }
         output.WriteLine(string.Create(inv, $"{report.Connections:N0} connections, {report.HalfEstablished:N0} half-established."));
         if (report.VantagePoint() is { } vantage)

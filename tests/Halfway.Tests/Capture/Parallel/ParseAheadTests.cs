@@ -1,8 +1,10 @@
 using System.Text;
 using Halfway.Analysis;
 using Halfway.Capture;
+using Halfway.Capture.Parallel;
+using Halfway.Reports;
 
-namespace Halfway.Tests.Capture;
+namespace Halfway.Tests.Capture.Parallel;
 
 /// <summary>
 /// Parsing on a second thread (big compressed files) must not change what `explain` reports: the same connections, fates and
@@ -22,9 +24,8 @@ public sealed class ParseAheadTests
         using (var reader = new CaptureReader(new MemoryStream(bytes), "busy.pcap"))
             summary = CaptureAnalysis.Feed(reader, engine, token: token, parseAhead: parseAhead);
         engine.Finish();
-        report.Read = summary;
         var json = new MemoryStream();
-        ExplainJsonWriter.Write(json, report, context);
+        ExplainJsonWriter.Write(json, new ExplainInput([], summary), report, context);
         var text = new StringBuilder(Encoding.UTF8.GetString(json.ToArray()));
         text.Append($"\nframes={summary.Frames} tcp={summary.TcpPackets} damaged={summary.Damaged} first={summary.FirstTimestampMicroseconds} last={summary.LastTimestampMicroseconds}\n");
         foreach (var w in summary.Warnings)

@@ -1,6 +1,6 @@
 using System.Runtime.ExceptionServices;
 
-namespace Halfway.Capture;
+namespace Halfway.Capture.Parallel;
 
 /// <summary>
 /// Reads and parses a capture on a thread of its own, handing batches of parsed packets to the thread that analyses them:

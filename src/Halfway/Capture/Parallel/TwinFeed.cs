@@ -1,11 +1,10 @@
 using System.Runtime.ExceptionServices;
-using Halfway.Analysis;
 
-namespace Halfway.Capture;
+namespace Halfway.Capture.Parallel;
 
 /// <summary>
-/// The second thread of a split analysis (see <see cref="AnalysisEngine.SplitIntoShards"/>): it reads and parses the
-/// same capture files as the calling thread, from their own file handles, and feeds every packet to the engine's twin,
+/// The second thread of a split analysis (see <see cref="SplitEngine"/>): it reads and parses the same capture files
+/// as the calling thread, from their own file handles, and feeds every packet to the twin shard,
 /// which analyses its share of the flows. What the twin finishes is handed to the calling thread, which merges it with
 /// its own (<see cref="AfterOwnBatch"/>). Neither thread runs more than <see cref="MaxLead"/> batches ahead of the other:
 /// that bounds the finished connections waiting to be merged.
@@ -20,7 +19,7 @@ internal sealed class TwinFeed : IDisposable
     public const int BatchLength = 1024;
     private const long MaxLead = 64;
 
-    private readonly AnalysisEngine _engine;
+    private readonly SplitEngine _split;
     private readonly IReadOnlyList<Func<CaptureReader>> _opens;
     private readonly CaptureFilter? _filter;
     private readonly CancellationToken _token;
@@ -36,19 +35,23 @@ internal sealed class TwinFeed : IDisposable
     private bool _twinWaiting, _ownWaiting, _twinEnded, _ownEnded, _stopping, _joined;
     private Exception? _error;
     private static int s_running;
+    private static long s_started;
 
     /// <summary>Twin threads of this process not yet finished (tests check that none is left behind).</summary>
     internal static int Running => Volatile.Read(ref s_running);
+    /// <summary>Twin threads this process started (tests check which captures are split).</summary>
+    internal static long Started => Interlocked.Read(ref s_started);
 
     /// <param name="opens">Opens each capture file again, in order: the same files and bytes the calling thread reads.</param>
-    public TwinFeed(AnalysisEngine engine, IReadOnlyList<Func<CaptureReader>> opens, CaptureFilter? filter, CancellationToken token)
+    public TwinFeed(SplitEngine split, IReadOnlyList<Func<CaptureReader>> opens, CaptureFilter? filter, CancellationToken token)
     {
-        _engine = engine;
+        _split = split;
         _opens = opens;
         _filter = filter;
         _token = token;
         _thread = new Thread(Run) { IsBackground = true, Name = "halfway twin" };
         Interlocked.Increment(ref s_running);
+        Interlocked.Increment(ref s_started);
         _thread.Start();
     }
 
@@ -56,18 +59,16 @@ internal sealed class TwinFeed : IDisposable
     {
         try
         {
-            var twin = _engine.Twin;
+            var twin = _split.Twin;
             var batch = new PacketBatch(BatchLength);
-            var plan = new ShardPlan(BatchLength);
-            var finished = new FinishedQueue();
             foreach (var open in _opens)
             {
                 using var reader = open();
                 var parser = new PacketParser(reader, _filter);
                 while (parser.Fill(batch, _token))
                 {
-                    twin.AddShardBatch(batch.Packets.AsSpan(0, batch.Count), plan, finished);
-                    if (!Publish(finished, twin.ShardOrdinal))
+                    twin.Add(batch.Packets.AsSpan(0, batch.Count));
+                    if (!Publish(twin.Finished, twin.Ordinal))
                         return;
                 }
             }
@@ -113,11 +114,12 @@ internal sealed class TwinFeed : IDisposable
     }
 
     /// <summary>
-    /// The calling thread's shard is done with a batch (it has counted <paramref name="ordinal"/> packets): hands the
-    /// sink, in order, what both shards finished as far as both have got. Rethrows the twin's exception.
+    /// The calling thread's shard is done with a batch: hands the sink, in order, what both shards finished as far as
+    /// both have got. Rethrows the twin's exception.
     /// </summary>
-    public void AfterOwnBatch(FinishedQueue own, long ordinal)
+    public void AfterOwnBatch()
     {
+        var own = _split.Own;
         long twinOrdinal;
         lock (_lock)
         {
@@ -140,11 +142,11 @@ internal sealed class TwinFeed : IDisposable
         }
         _twinsPending.TakeAll(_handedOver);
         // Only as far as the slower of the two: what the other has yet to analyse may finish connections that come first.
-        _engine.MergeFinished(own, _twinsPending, Math.Min(ordinal, twinOrdinal));
+        FinishedQueue.Merge(own.Finished, _twinsPending, Math.Min(own.Ordinal, twinOrdinal), _split.Sink);
     }
 
     /// <summary>After the calling thread's last batch: waits for the twin to end, then hands over everything left.</summary>
-    public void End(FinishedQueue own)
+    public void End()
     {
         lock (_lock)
         {
@@ -162,7 +164,7 @@ internal sealed class TwinFeed : IDisposable
         if (_error is not null)
             ExceptionDispatchInfo.Throw(_error);
         _twinsPending.TakeAll(_twinsFinished);
-        _engine.MergeFinished(own, _twinsPending, long.MaxValue);
+        FinishedQueue.Merge(_split.Own.Finished, _twinsPending, long.MaxValue, _split.Sink);
     }
 
     private void Join()

@@ -1,7 +1,8 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Halfway.Analysis;
 
-namespace Halfway.Analysis;
+namespace Halfway.Reports;
 
 /// <summary>The --json form of `halfway explain` (schema in docs/explain.md). Times are seconds: absolute (Unix) and relative to each connection's first event.</summary>
 public static class ExplainJsonWriter
@@ -10,16 +11,16 @@ public static class ExplainJsonWriter
 
     private const int FlushAtBytes = 64 * 1024;
 
-    public static void Write(Stream stream, ExplainReport report, AnalysisContext context)
+    public static void Write(Stream stream, ExplainInput input, ExplainReport report, AnalysisContext context)
     {
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteNumber("schema_version", SchemaVersion);
         json.WriteStartArray("files");
-        foreach (var file in report.Files)
+        foreach (var file in input.Files)
             json.WriteStringValue(file);
         json.WriteEndArray();
-        if (report.Read is { } read)
+        if (input.Read is { } read)
         {
             json.WriteNumber("frames", read.Frames);
             json.WriteNumber("tcp_packets", read.TcpPackets);
@@ -62,7 +63,7 @@ public static class ExplainJsonWriter
         json.WriteNumber("connections_not_listed", report.NotKept);
 
         json.WriteStartArray("warnings");
-        foreach (var warning in report.Read?.Warnings ?? [])
+        foreach (var warning in input.Read?.Warnings ?? [])
         {
             json.WriteStartObject();
             json.WriteString("file", warning.File);
