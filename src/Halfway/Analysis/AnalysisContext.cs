@@ -1,7 +1,7 @@
 namespace Halfway.Analysis;
 
 /// <summary>What the engine and the explainer know about the observation as a whole.</summary>
-public sealed record AnalysisContext
+internal sealed record AnalysisContext
 {
     /// <summary>When observation ended (µs, same clock as the observations); null = the last observation's time.</summary>
     public long? EndMicroseconds { get; init; }

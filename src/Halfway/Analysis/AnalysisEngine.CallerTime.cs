@@ -5,7 +5,7 @@ namespace Halfway.Analysis;
 /// (each sees the whole stream and analyses only the flows it is given; their finished connections are merged into
 /// one engine's order). What the engine needs for that, and nothing of how the caller shares the flows out.
 /// </summary>
-public sealed partial class AnalysisEngine
+internal sealed partial class AnalysisEngine
 {
     /// <summary>
     /// Set by <see cref="TakeTimeFromCaller"/>: the caller sweeps (<see cref="AddPicked"/>), the ordinals of packets in

@@ -11,7 +11,7 @@ namespace Halfway.Analysis;
 /// with the number of open flows: a flow is finished when it closed and went quiet, when it idled past the context's
 /// timeout, when its 4-tuple is reused with a new ISN, or at <see cref="Finish"/>.
 /// </summary>
-public sealed partial class AnalysisEngine
+internal sealed partial class AnalysisEngine
 {
     /// <summary>A closed flow (FIN both ways, or a RST) with no packet for this long is finished.</summary>
     public const long ClosedLingerMicroseconds = 2_000_000;

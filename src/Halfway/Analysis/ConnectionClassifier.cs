@@ -6,7 +6,7 @@ namespace Halfway.Analysis;
 /// A pure state machine: typed events of one connection in, a fate with its evidence out. It knows what the Linux
 /// kernel does (see KERNEL-FACTS.md) and never guesses: when the events do not decide, the fate is unknown.
 /// </summary>
-public sealed class ConnectionClassifier
+internal sealed class ConnectionClassifier
 {
     public const string RequestSocketKind = "request-socket";
     public const string SyncookieKind = "syncookie";

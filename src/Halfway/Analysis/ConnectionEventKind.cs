@@ -4,7 +4,7 @@ namespace Halfway.Analysis;
 /// The typed events the classifier consumes. The flow tracker derives them from packets (it knows the ISNs and the
 /// sequence space), from the client's socket calls and from the server's socket table, so the classifier never parses.
 /// </summary>
-public enum ConnectionEventKind : byte
+internal enum ConnectionEventKind : byte
 {
     ClientSyn,
     ClientSynRetransmitted,

@@ -5,7 +5,7 @@ namespace Halfway.Analysis;
 /// in µs on the observation's clock (null: never seen), and the counts. The explainer and the reports read these
 /// instead of searching the evidence again.
 /// </summary>
-public readonly record struct ConnectionFacts
+internal readonly record struct ConnectionFacts
 {
     /// <summary>The client's first SYN.</summary>
     public long? SynAt { get; init; }

@@ -3,7 +3,7 @@ using Halfway.Wire;
 namespace Halfway.Analysis;
 
 /// <summary>One connection's fate, the evidence for it and its timeline. Times are µs on the observation's clock.</summary>
-public sealed class ConnectionReport
+internal sealed class ConnectionReport
 {
     private readonly ConnectionEvent[] _events;
     private readonly List<(long At, TimelineColumn Column, string Text)>? _notes;

@@ -3,7 +3,7 @@ using Halfway.Wire;
 namespace Halfway.Analysis;
 
 /// <summary>Words for events: a sentence for evidence, a short label for timelines and diagrams, and the column it belongs to.</summary>
-public static class EventText
+internal static class EventText
 {
     public static string Sentence(in ConnectionEvent e) => e.Kind switch
     {

@@ -7,7 +7,7 @@ namespace Halfway.Analysis;
 /// Collects the engine's finished connections for `halfway explain`: counts per listener, the connections worth showing
 /// (every one that is not plainly accepted, bounded), and the handshake timings that tell where the capture was taken.
 /// </summary>
-public sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) : IConnectionSink
+internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) : IConnectionSink
 {
     private readonly Dictionary<IpEndpoint, ListenerSummary> _listeners = new();
     private readonly List<ConnectionReport> _kept = [];

@@ -1,7 +1,7 @@
 namespace Halfway.Analysis;
 
 /// <summary>How a connection ended up, seen from both sides. Names in output are kebab-case (<see cref="FateNames"/>).</summary>
-public enum Fate
+internal enum Fate
 {
     /// <summary>The server's kernel completed the handshake in time (and, when the lab can tell, the application accepted it).</summary>
     Accepted,

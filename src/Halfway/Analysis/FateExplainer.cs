@@ -6,7 +6,7 @@ namespace Halfway.Analysis;
 /// Plain sentences for fates: what the client saw, what the server's kernel did and why, citing the evidence with its
 /// times (relative to the connection's first event) and the counters when the context has them.
 /// </summary>
-public static class FateExplainer
+internal static class FateExplainer
 {
     /// <summary>A paragraph for one fate across the connections that have it, built around one representative connection.</summary>
     public static IReadOnlyList<string> ExplainFate(Fate fate, IReadOnlyList<ConnectionReport> connections, AnalysisContext context)

@@ -1,7 +1,7 @@
 namespace Halfway.Analysis;
 
 /// <summary>The stable kebab-case names of fates, used in every output, and a one-line meaning of each.</summary>
-public static class FateNames
+internal static class FateNames
 {
     public static string Name(Fate fate) => fate switch
     {

@@ -4,7 +4,7 @@ namespace Halfway.Analysis;
 /// Receives finished connections from the engine. A sink that only counts most connections says so in
 /// <see cref="WantsReport"/>: the engine then skips building their evidence and timeline, which is most of its allocation.
 /// </summary>
-public interface IConnectionSink
+internal interface IConnectionSink
 {
     /// <summary>Must not change the sink: engines that share out a stream's flows (<see cref="AnalysisEngine.TakeTimeFromCaller"/>) call it from their threads. Add and Count come from one.</summary>
     bool WantsReport(in ConnectionSummary summary);

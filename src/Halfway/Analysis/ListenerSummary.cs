@@ -3,7 +3,7 @@ using Halfway.Wire;
 namespace Halfway.Analysis;
 
 /// <summary>The connections to one listener (server address:port), counted by fate.</summary>
-public sealed class ListenerSummary(IpEndpoint server)
+internal sealed class ListenerSummary(IpEndpoint server)
 {
     private readonly long[] _byFate = new long[Enum.GetValues<Fate>().Length];
 

@@ -3,7 +3,7 @@ using System.Text;
 namespace Halfway.Analysis;
 
 /// <summary>A compact ASCII sequence diagram of one connection: time | client | wire | server.</summary>
-public static class SequenceDiagram
+internal static class SequenceDiagram
 {
     private const int TimeWidth = 11;
     private const int SideWidth = 24;

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Halfway.Analysis;
 
 /// <summary>Times in explanations: durations as "4 ms", "1.0 s"; offsets from the connection's start as "+1.002 s".</summary>
-public static class TimeText
+internal static class TimeText
 {
     public static string Duration(long micros)
     {

@@ -1,4 +1,4 @@
 namespace Halfway.Analysis;
 
 /// <summary>One line of a connection's timeline: a packet, a client call, or a server event, at a time (µs).</summary>
-public sealed record TimelineEntry(long AtMicroseconds, TimelineColumn Column, string Text);
+internal sealed record TimelineEntry(long AtMicroseconds, TimelineColumn Column, string Text);

@@ -3,7 +3,7 @@ namespace Halfway.Analysis;
 /// <summary>The classifier's answer for one connection.</summary>
 /// <param name="Kind">"request-socket", "syncookie", or null when the evidence does not say.</param>
 /// <param name="Reason">One line saying which evidence decided the fate (or why it stays unknown).</param>
-public sealed record Verdict(
+internal sealed record Verdict(
     Fate Fate,
     bool HalfEstablished,
     string? Kind,

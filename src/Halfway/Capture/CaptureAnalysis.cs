@@ -9,7 +9,7 @@ namespace Halfway.Capture;
 /// files are read by two threads, each analysing half the flows (see <see cref="SplitEngine"/>); big compressed ones are
 /// parsed on a thread of their own while the calling thread analyses (see <see cref="ParseAhead"/>).
 /// </summary>
-public static class CaptureAnalysis
+internal static class CaptureAnalysis
 {
     /// <summary>Files at least this big are read on a second thread too (when there is a second CPU): for small ones starting it costs more than it saves.</summary>
     internal const long ParseAheadFileLength = 8 << 20;

@@ -4,7 +4,7 @@ using Halfway.Wire;
 namespace Halfway.Capture;
 
 /// <summary>Keeps the packets whose source or destination matches a port ("8080"), a host ("10.0.0.1", "::1") or both ("10.0.0.1:8080", "[::1]:8080").</summary>
-public sealed class CaptureFilter
+internal sealed class CaptureFilter
 {
     private readonly IpEndpoint? _address; // only its address counts
     private readonly int? _port;

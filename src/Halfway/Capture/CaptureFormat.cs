@@ -1,7 +1,7 @@
 namespace Halfway.Capture;
 
 /// <summary>The container format of a capture file, recognised by its first bytes, never by its name.</summary>
-public enum CaptureFormat
+internal enum CaptureFormat
 {
     /// <summary>Classic pcap with microsecond timestamps.</summary>
     PcapMicroseconds,

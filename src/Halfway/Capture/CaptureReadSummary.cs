@@ -1,7 +1,7 @@
 namespace Halfway.Capture;
 
 /// <summary>What reading capture files gave: counts, warnings, and whether every file was read whole.</summary>
-public sealed record CaptureReadSummary(
+internal sealed record CaptureReadSummary(
     long Frames,
     long TcpPackets,
     long FilteredOut,

@@ -8,7 +8,7 @@ namespace Halfway.Capture;
 /// per frame. Damage stops the reading with a <see cref="CaptureWarning"/> that gives the byte offset; every frame
 /// before it has been returned. Input that is not a capture at all throws a <see cref="HalfwayException"/>.
 /// </summary>
-public sealed class CaptureReader : IDisposable
+internal sealed class CaptureReader : IDisposable
 {
     /// <summary>Largest pcapng block or pcap record believed; a longer one is damage, not a packet.</summary>
     public const int MaxRecordLength = 16 * 1024 * 1024;

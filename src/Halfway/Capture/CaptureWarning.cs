@@ -1,7 +1,7 @@
 namespace Halfway.Capture;
 
 /// <summary>Damage found in a capture file: where (byte offset in the file, or in the decompressed data for gzip input) and what.</summary>
-public sealed record CaptureWarning(string File, long ByteOffset, string Message)
+internal sealed record CaptureWarning(string File, long ByteOffset, string Message)
 {
     public override string ToString() => $"{File}: byte {ByteOffset}: {Message}";
 }

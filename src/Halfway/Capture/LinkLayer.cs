@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Halfway.Capture;
 
 /// <summary>Finds the IP packet inside a captured frame for the link types a capture of TCP traffic is likely to have.</summary>
-public static class LinkLayer
+internal static class LinkLayer
 {
     public const uint Null = 0;
     public const uint Ethernet = 1;

@@ -6,7 +6,7 @@ namespace Halfway.Capture;
 /// Writes a classic pcap file with nanosecond timestamps and link type RAW (101): each record is a bare
 /// IPv4 or IPv6 packet, which is what the lab's TUN link carries. Wireshark, tshark and tcpdump read it.
 /// </summary>
-public sealed class PcapWriter : IDisposable
+internal sealed class PcapWriter : IDisposable
 {
     /// <summary>Magic of a nanosecond-resolution pcap, written in little-endian order.</summary>
     public const uint NanosecondMagic = 0xa1b23c4d;

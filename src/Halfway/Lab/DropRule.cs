@@ -6,7 +6,7 @@ namespace Halfway.Lab;
 /// Drops the packets that match every criterion given; a criterion left null matches anything.
 /// Non-TCP packets match only a rule with no TCP criteria (a black hole).
 /// </summary>
-public sealed record DropRule
+internal sealed record DropRule
 {
     public required string Name { get; init; }
 

@@ -6,7 +6,7 @@ namespace Halfway.Lab;
 /// The net.* sysctls of one lab host. Writes go through /proc/sys on the host's own thread, so
 /// they apply to its namespace only; every write is read back and recorded as the value in force.
 /// </summary>
-public sealed partial class KernelSettings
+internal sealed partial class KernelSettings
 {
     private readonly LabHost _host;
     private readonly Dictionary<string, string> _written = new(StringComparer.Ordinal);

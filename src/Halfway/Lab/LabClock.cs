@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Halfway.Lab;
 
 /// <summary>One time base for everything a run observes: microseconds since the lab started.</summary>
-public sealed class LabClock
+internal sealed class LabClock
 {
     private readonly long _start = Stopwatch.GetTimestamp();
 

@@ -11,7 +11,7 @@ namespace Halfway.Lab;
 /// <see cref="Run{T}"/>; once created they may be used from any thread. The namespace vanishes with
 /// the thread and the last fd, so a killed process leaves nothing behind.
 /// </summary>
-public sealed class LabHost : IDisposable
+internal sealed class LabHost : IDisposable
 {
     private readonly NamespaceWorkLoop _loop;
     private readonly List<IPAddress> _addresses = new();

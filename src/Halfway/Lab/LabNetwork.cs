@@ -7,7 +7,7 @@ namespace Halfway.Lab;
 /// addresses come from 198.18.0.0/15, the range reserved for benchmarking (RFC 2544), and exist only
 /// inside its namespaces. Disposing it ends every host.
 /// </summary>
-public sealed class LabNetwork : IDisposable
+internal sealed class LabNetwork : IDisposable
 {
     public static readonly IPAddress PairClientAddress = IPAddress.Parse("198.18.0.1");
     public static readonly IPAddress PairServerAddress = IPAddress.Parse("198.18.0.2");

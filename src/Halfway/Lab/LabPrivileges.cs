@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Halfway.Lab;
 
 /// <summary>Checks, before anything is created, that this process may build a lab.</summary>
-public static class LabPrivileges
+internal static class LabPrivileges
 {
     private const int CapNetAdmin = 12;
     private const int CapSysAdmin = 21;

@@ -1,7 +1,7 @@
 namespace Halfway.Lab;
 
 /// <summary>What the link did with a packet.</summary>
-public enum LinkAction
+internal enum LinkAction
 {
     Passed,
 

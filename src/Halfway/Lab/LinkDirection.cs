@@ -1,7 +1,7 @@
 namespace Halfway.Lab;
 
 /// <summary>Which way a packet crosses the link.</summary>
-public enum LinkDirection
+internal enum LinkDirection
 {
     ClientToServer,
     ServerToClient,

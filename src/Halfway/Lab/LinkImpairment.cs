@@ -1,7 +1,7 @@
 namespace Halfway.Lab;
 
 /// <summary>The impairments of one direction of the link.</summary>
-public sealed record LinkImpairment
+internal sealed record LinkImpairment
 {
     /// <summary>One-way delay. A few milliseconds make the handshake asynchronous, so the accept-queue race can happen.</summary>
     public TimeSpan Delay { get; init; } = TimeSpan.FromMilliseconds(5);

@@ -1,7 +1,7 @@
 namespace Halfway.Lab;
 
 /// <summary>Both directions of a link and its drop rules.</summary>
-public sealed record LinkOptions
+internal sealed record LinkOptions
 {
     public LinkImpairment ClientToServer { get; init; } = new();
 

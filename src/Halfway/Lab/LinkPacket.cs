@@ -4,7 +4,7 @@ namespace Halfway.Lab;
 /// One packet the link saw: when, which way, what it did, and its first bytes. <see cref="DropReason"/> is set only
 /// for <see cref="LinkAction.Dropped"/>; <see cref="DeliveredAtMicroseconds"/> is -1 unless the packet was delivered.
 /// </summary>
-public readonly record struct LinkPacket(
+internal readonly record struct LinkPacket(
     long SeenAtMicroseconds,
     long DeliveredAtMicroseconds,
     LinkDirection Direction,

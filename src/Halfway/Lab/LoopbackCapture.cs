@@ -9,7 +9,7 @@ namespace Halfway.Lab;
 /// interface is lo) that reports every frame once, as the link does for a pair lab. Loopback frames
 /// carry a 14-byte all-zero Ethernet header, cut here; timestamps are taken on receipt.
 /// </summary>
-public sealed class LoopbackCapture : IDisposable
+internal sealed class LoopbackCapture : IDisposable
 {
     private const int EthernetHeader = 14;
     private readonly Socket _socket;

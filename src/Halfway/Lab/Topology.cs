@@ -1,7 +1,7 @@
 namespace Halfway.Lab;
 
 /// <summary>How the lab's hosts are joined.</summary>
-public enum Topology
+internal enum Topology
 {
     /// <summary>Client and server share one host and talk over its loopback.</summary>
     Single,

@@ -10,7 +10,7 @@ namespace Halfway.Lab;
 /// every packet, so it is also the lab's capture point: each packet is offered to the observer with
 /// what the link did to it.
 /// </summary>
-public sealed unsafe class TunLink : IDisposable
+internal sealed unsafe class TunLink : IDisposable
 {
     public const string InterfaceName = "hw0";
     private const int MaxPacket = 65536;

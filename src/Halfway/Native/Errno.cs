@@ -3,7 +3,7 @@ using System.Net.Sockets;
 namespace Halfway.Native;
 
 /// <summary>Linux errno numbers and names, so that results read like the man pages.</summary>
-public static class Errno
+internal static class Errno
 {
     private static readonly Dictionary<int, string> Names = new()
     {

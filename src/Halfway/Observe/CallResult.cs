@@ -1,7 +1,7 @@
 namespace Halfway.Observe;
 
 /// <summary>What a client's call returned.</summary>
-public enum CallResult
+internal enum CallResult
 {
     /// <summary>The call succeeded (connect returned, send copied, the wait ended).</summary>
     Ok,

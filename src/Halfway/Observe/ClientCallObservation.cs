@@ -5,7 +5,7 @@ namespace Halfway.Observe;
 /// <summary>
 /// A socket call of the client and what it returned (lab only); Errno the kernel's errno name or null.
 /// </summary>
-public sealed record ClientCallObservation(
+internal sealed record ClientCallObservation(
     long AtMicroseconds,
     IpEndpoint Client,
     IpEndpoint Server,

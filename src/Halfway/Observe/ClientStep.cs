@@ -1,7 +1,7 @@
 namespace Halfway.Observe;
 
 /// <summary>A client socket call, as a scenario names it and as its observation reports it.</summary>
-public enum ClientStep
+internal enum ClientStep
 {
     Connect,
     Wait,

@@ -6,7 +6,7 @@ namespace Halfway.Observe;
 /// Parses the kernel's counter tables (/proc/net/netstat and /proc/net/snmp: a header line of
 /// names followed by a line of values, per group) into nstat-style names, e.g. TcpExtListenOverflows.
 /// </summary>
-public static class KernelCounters
+internal static class KernelCounters
 {
     public static Dictionary<string, long> Parse(string text)
     {

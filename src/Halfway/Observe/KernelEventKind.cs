@@ -1,7 +1,7 @@
 namespace Halfway.Observe;
 
 /// <summary>What the server's kernel says it did to a connection, from its tracepoints.</summary>
-public enum KernelEventKind
+internal enum KernelEventKind
 {
     /// <summary>skb:kfree_skb: a packet of the connection was dropped, with the kernel's drop reason.</summary>
     PacketDropped,

@@ -6,7 +6,7 @@ namespace Halfway.Observe;
 /// One listening address at one sample. Sockets sharing an address and port (SO_REUSEPORT) are
 /// summed, because the kernel cannot say which of them a request socket belongs to.
 /// </summary>
-public sealed record ListenerSample(
+internal sealed record ListenerSample(
     IpEndpoint Address,
     int Sockets,
     long AcceptQueue,

@@ -7,7 +7,7 @@ namespace Halfway.Observe;
 /// made by <see cref="Run{T}"/> belong to that namespace and /proc/thread-self/net shows its view.
 /// Entering changes nothing in the namespace; it needs CAP_SYS_ADMIN (root).
 /// </summary>
-public sealed class NamespaceThread : IDisposable
+internal sealed class NamespaceThread : IDisposable
 {
     private readonly NamespaceWorkLoop _loop;
 

@@ -5,4 +5,4 @@ namespace Halfway.Observe;
 /// The analysis engine does not know where an observation came from: a capture file gives only
 /// packets; a lab run also gives socket calls, accepts and socket-table samples.
 /// </summary>
-public abstract record Observation(long AtMicroseconds);
+internal abstract record Observation(long AtMicroseconds);

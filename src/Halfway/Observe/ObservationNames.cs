@@ -1,7 +1,7 @@
 namespace Halfway.Observe;
 
 /// <summary>The names the reports print for observation values: lower case, words joined by '-' ("accept-failed").</summary>
-public static class ObservationNames
+internal static class ObservationNames
 {
     public static string Name(this ClientStep step) => step switch
     {

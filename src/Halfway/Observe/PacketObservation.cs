@@ -7,7 +7,7 @@ namespace Halfway.Observe;
 /// (the receiver never saw it), <paramref name="DropReason"/> why it was not delivered (a drop's reason, or that it was
 /// still in flight when the lab stopped), and <paramref name="DeliveredAtMicroseconds"/> when it reached the receiver.
 /// </summary>
-public sealed record PacketObservation(
+internal sealed record PacketObservation(
     long AtMicroseconds,
     TcpSegment Segment,
     long FrameNumber,

@@ -3,4 +3,4 @@ using Halfway.Wire;
 namespace Halfway.Observe;
 
 /// <summary>The server application's accept() returned this connection (lab only).</summary>
-public sealed record ServerAcceptObservation(long AtMicroseconds, IpEndpoint Client, IpEndpoint Server) : Observation(AtMicroseconds);
+internal sealed record ServerAcceptObservation(long AtMicroseconds, IpEndpoint Client, IpEndpoint Server) : Observation(AtMicroseconds);

@@ -1,7 +1,7 @@
 namespace Halfway.Observe;
 
 /// <summary>What the server application did with a connection.</summary>
-public enum ServerEventKind
+internal enum ServerEventKind
 {
     Accepted,
     AcceptFailed,

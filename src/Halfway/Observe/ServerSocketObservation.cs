@@ -7,7 +7,7 @@ namespace Halfway.Observe;
 /// State is SynRecv (a request socket; Retransmits = SYN-ACKs it re-sent), Established (a complete child, accepted or
 /// queued), another TCP state, or null (the table does not hold it).
 /// </summary>
-public sealed record ServerSocketObservation(
+internal sealed record ServerSocketObservation(
     long AtMicroseconds,
     IpEndpoint Client,
     IpEndpoint Server,

@@ -8,7 +8,7 @@ namespace Halfway.Observe;
 /// <see cref="Retransmits"/> is the number of SYN-ACKs re-sent and <see cref="ExpiresMilliseconds"/>
 /// the time left on its timer. <see cref="Drops"/> is the socket's skmem drop count (ss -tm: d).
 /// </summary>
-public readonly record struct SocketRecord(
+internal readonly record struct SocketRecord(
     TcpState State,
     IpEndpoint Local,
     IpEndpoint Remote,

@@ -9,7 +9,7 @@ namespace Halfway.Observe;
 /// sock_diag, filtered in the kernel by state and local port so that the cost follows the sockets
 /// asked for, not the size of the table. Read-only: a dump changes nothing in the kernel.
 /// </summary>
-public sealed class SocketTable : IDisposable
+internal sealed class SocketTable : IDisposable
 {
     private readonly NetlinkSocket _netlink;
 

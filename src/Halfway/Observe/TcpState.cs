@@ -1,7 +1,7 @@
 namespace Halfway.Observe;
 
 /// <summary>TCP states as the kernel numbers them (include/net/tcp_states.h). Request sockets report <see cref="SynRecv"/>.</summary>
-public enum TcpState : byte
+internal enum TcpState : byte
 {
     Established = 1,
     SynSent,

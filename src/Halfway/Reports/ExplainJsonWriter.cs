@@ -5,7 +5,7 @@ using Halfway.Analysis;
 namespace Halfway.Reports;
 
 /// <summary>The --json form of `halfway explain` (schema in docs/explain.md). Times are seconds: absolute (Unix) and relative to each connection's first event.</summary>
-public static class ExplainJsonWriter
+internal static class ExplainJsonWriter
 {
     public const int SchemaVersion = 1;
 

@@ -4,7 +4,7 @@ using Halfway.Analysis;
 namespace Halfway.Reports;
 
 /// <summary>The console form of `halfway explain`: per listener, fates, causes, limits; then each fate explained with one diagram.</summary>
-public static class ExplainTextWriter
+internal static class ExplainTextWriter
 {
     public static void Write(TextWriter output, ExplainInput input, ExplainReport report, AnalysisContext context, int maxDetails = 10, int maxListeners = 20)
     {

@@ -1,3 +1,4 @@
+using Halfway.Analysis;
 using System.Runtime.InteropServices;
 using Halfway.Observe;
 using Halfway.Runs;
@@ -6,7 +7,7 @@ using Halfway.Traffic;
 namespace Halfway.Reports;
 
 /// <summary>Turns what a run measured into the report: every figure comes from the run, nothing else.</summary>
-public static class ReportBuilder
+internal static class ReportBuilder
 {
     public static RunReport Build(IReadOnlyList<ScenarioRun> runs, IReadOnlyList<ScenarioAnalysis> analyses, string runFolder, IReadOnlyList<string?> captures) => new()
     {
@@ -84,8 +85,8 @@ public static class ReportBuilder
                     Fate = verdict.Fate,
                     HalfEstablished = verdict.HalfEstablished,
                     Kind = verdict.Kind,
-                    Evidence = verdict.Evidence,
-                    Timeline = verdict.Timeline,
+                    Evidence = verdict.Evidence.Select(e => new EvidenceReport(Math.Round(e.AtMicroseconds / 1000.0, 3), ColumnName(EventText.Column(e.Kind)), EventText.Sentence(e))).ToList(),
+                    Timeline = verdict.Timeline.Select(t => new TimelineReport(Math.Round(t.AtMicroseconds / 1000.0, 3), ColumnName(t.Column), t.Text)).ToList(),
                     OpenAtEnd = c.Steps.FirstOrDefault(s => s.Index == 0)?.Result is CallResult.Ok && !c.Steps.Any(s => s.Step == ClientStep.Close && s.Result == CallResult.Ok),
                 };
             }).ToList(),
@@ -116,6 +117,14 @@ public static class ReportBuilder
             .Select(g => new StepSummary(g.Key.Index, g.Key.Step.Name(), g.Key.Result.Name(), g.Key.Errno, g.Count(),
                 Math.Round(g.Min(s => s.AtMs), 1), Math.Round(g.Max(s => s.AtMs), 1)))
             .ToList();
+
+    private static string ColumnName(TimelineColumn column) => column switch
+    {
+        TimelineColumn.Client => "client",
+        TimelineColumn.WireToServer => "wire-to-server",
+        TimelineColumn.WireToClient => "wire-to-client",
+        _ => "server",
+    };
 
     private static double? Round(double? value) => value is { } v ? Math.Round(v, 3) : null;
 

@@ -5,7 +5,7 @@ using Halfway.Observe;
 namespace Halfway.Reports;
 
 /// <summary>The console view of a run's report: per scenario, what was set, what each step gave, what the server and the kernel did.</summary>
-public static class TextReport
+internal static class TextReport
 {
     public static string Render(RunReport report)
     {

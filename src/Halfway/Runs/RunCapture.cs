@@ -12,7 +12,7 @@ namespace Halfway.Runs;
 /// Only pcapng: classic pcap has nowhere to put the comment, and a second copy of every capture would double the run
 /// folder for readers that all take pcapng anyway (<c>editcap -F pcap</c> makes one, without the comments).
 /// </remarks>
-public static class RunCapture
+internal static class RunCapture
 {
     internal const string Extension = ".pcapng";
     internal const string InFlightComment = "in flight when the lab stopped (never delivered)";

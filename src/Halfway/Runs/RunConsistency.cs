@@ -8,7 +8,7 @@ namespace Halfway.Runs;
 /// server application's accepts and each connection's fate. A lab run knows every socket it made, so any disagreement is
 /// a defect of the tool, and the report says so rather than print two stories.
 /// </summary>
-public static class RunConsistency
+internal static class RunConsistency
 {
     /// <summary>Fates that say the client's connect() succeeded.</summary>
     private static readonly HashSet<string> ConnectedFates =

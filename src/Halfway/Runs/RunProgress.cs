@@ -1,4 +1,4 @@
 namespace Halfway.Runs;
 
 /// <summary>A scenario's progress at one moment, for live display.</summary>
-public sealed record RunProgress(string Scenario, double ElapsedMs, double BoundMs, int Total, int Connected, long Accepted, int Finished, string Phase);
+internal sealed record RunProgress(string Scenario, double ElapsedMs, double BoundMs, int Total, int Connected, long Accepted, int Finished, string Phase);

@@ -1,21 +1,17 @@
 using Halfway.Analysis;
-using Halfway.Reports;
 using Halfway.Traffic;
 using Halfway.Wire;
 using Halfway.Observe;
 
 namespace Halfway.Runs;
 
-/// <summary>One connection's verdict, as the report shows it.</summary>
-public sealed record ConnectionVerdict(string Fate, bool HalfEstablished, string? Kind, List<EvidenceReport> Evidence, List<TimelineReport> Timeline);
-
 /// <summary>
 /// Feeds a run's measurements to the analysis engine as observations (packets from the link,
 /// the client's calls, the server's accepts, socket-table samples) and keeps its verdicts.
 /// </summary>
-public sealed class ScenarioAnalysis
+internal sealed class ScenarioAnalysis
 {
-    private static readonly ConnectionVerdict Unclassified = new("unknown", false, null, [], []);
+    private static readonly ConnectionVerdict Unclassified = new("unknown", false, null, null);
     private readonly Dictionary<int, ConnectionVerdict> _byConnection = new();
 
     public List<ConnectionVerdict> Connections { get; } = new();
@@ -108,12 +104,7 @@ public sealed class ScenarioAnalysis
                 && RecordOf(connection, records) is { } report)
             {
                 ours.Add(report);
-                verdict = new ConnectionVerdict(
-                    report.FateName,
-                    report.HalfEstablished,
-                    report.Kind,
-                    report.Evidence.Select(e => new EvidenceReport(Math.Round(e.AtMicroseconds / 1000.0, 3), ColumnName(EventText.Column(e.Kind)), EventText.Sentence(e))).ToList(),
-                    report.Timeline.Select(t => new TimelineReport(Math.Round(t.AtMicroseconds / 1000.0, 3), ColumnName(t.Column), t.Text)).ToList());
+                verdict = new ConnectionVerdict(report.FateName, report.HalfEstablished, report.Kind, report);
             }
             analysis._byConnection[connection.Id] = verdict;
             analysis.Connections.Add(verdict);
@@ -145,13 +136,6 @@ public sealed class ScenarioAnalysis
         return records.LastOrDefault(r => r.FirstSeenAtMicroseconds <= connectEnded) ?? records[0];
     }
 
-    private static string ColumnName(TimelineColumn column) => column switch
-    {
-        TimelineColumn.Client => "client",
-        TimelineColumn.WireToServer => "wire-to-server",
-        TimelineColumn.WireToClient => "wire-to-client",
-        _ => "server",
-    };
 
     /// <summary>What the engine needs to know about the lab: when observation ended, what the server side showed, the counters.</summary>
     public static AnalysisContext ContextOf(ScenarioRun run)

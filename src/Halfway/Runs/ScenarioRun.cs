@@ -1,4 +1,3 @@
-using Halfway.Analysis;
 using Halfway.Lab;
 using Halfway.Scenarios;
 using Halfway.Traffic;
@@ -7,24 +6,8 @@ using Halfway.Observe;
 
 namespace Halfway.Runs;
 
-/// <summary>A setting the run changed: the kernel's default (read from the fresh namespace) and the value in force.</summary>
-public sealed record ChangedSetting(string Host, string Name, string Default, string Value);
-
-/// <summary>The listener's accept queue at one moment, from the server host's socket table.</summary>
-public sealed record AcceptQueueSample(double AtMs, uint AcceptQueue, uint AcceptQueueLimit, int SynRecv, uint Drops);
-
-/// <summary>The server host's counters at one moment: change since the run started, by nstat name.</summary>
-public sealed record CounterSnapshot(double AtMs, Dictionary<string, long> SinceStart);
-
-/// <summary>A TCP segment the run's capture point saw, with what the link did to it.</summary>
-public readonly record struct RunSegment(LinkPacket Packet, TcpSegment Segment, long Frame)
-{
-    /// <summary>The client's end of the connection, whichever way the segment went.</summary>
-    public IpEndpoint Client => Packet.Direction == LinkDirection.ClientToServer ? Segment.Source : Segment.Destination;
-}
-
 /// <summary>Everything one scenario's run measured, before analysis.</summary>
-public sealed class ScenarioRun
+internal sealed class ScenarioRun
 {
     public required Scenario Scenario { get; init; }
     public required DateTimeOffset StartedAt { get; init; }

@@ -12,7 +12,7 @@ namespace Halfway.Runs;
 /// starts the observers, the server and the clients, stops at the last step or at the duration
 /// bound, and returns every measurement. The lab vanishes when it returns.
 /// </summary>
-public static class ScenarioRunner
+internal static class ScenarioRunner
 {
     /// <summary>Settings recorded in every report, whether the scenario changes them or not.</summary>
     public static readonly string[] RecordedSettings =

@@ -11,7 +11,7 @@ namespace Halfway.Runs;
 /// connection, why receive() fails only after a send, and whether the server resets such a connection on its own.
 /// Every figure comes from the run; where the run has no such connection, the answer says so.
 /// </summary>
-public static class SeedAnswers
+internal static class SeedAnswers
 {
     public static IEnumerable<string> For(ScenarioRun run, IReadOnlyList<ConnectionReport> reports)
     {

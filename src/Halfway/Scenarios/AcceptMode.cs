@@ -1,6 +1,6 @@
 namespace Halfway.Scenarios;
 
-public enum AcceptMode
+internal enum AcceptMode
 {
     /// <summary>As fast as the acceptors can.</summary>
     Immediately,

@@ -1,7 +1,7 @@
 namespace Halfway.Scenarios;
 
 /// <summary>When the application calls accept(): a mode, a start delay and paused windows.</summary>
-public sealed record AcceptPolicy
+internal sealed record AcceptPolicy
 {
     public AcceptMode Mode { get; init; } = AcceptMode.Immediately;
     public double Rate { get; init; }

@@ -1,7 +1,7 @@
 namespace Halfway.Scenarios;
 
 /// <summary>The clients: how many connections, how fast they start, their socket options and steps.</summary>
-public sealed record ClientSpec
+internal sealed record ClientSpec
 {
     public int Count { get; init; } = 1;
 

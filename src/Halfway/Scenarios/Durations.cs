@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Halfway.Scenarios;
 
 /// <summary>Durations as scenario files write them: 250ms, 1.5s, 4min, 2h, 100us.</summary>
-public static partial class Durations
+internal static partial class Durations
 {
     [GeneratedRegex(@"^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|min|h)\s*$")]
     private static partial Regex Pattern();

@@ -4,7 +4,7 @@ namespace Halfway.Scenarios;
 /// One net.* setting of the scenario, with where it was written (line, and field as written, e.g. kernel.host.NAME),
 /// so that a value the kernel refuses at preflight is reported at its line.
 /// </summary>
-public sealed record KernelSetting(string Name, string Value)
+internal sealed record KernelSetting(string Name, string Value)
 {
     public int Line { get; init; }
     public string Field { get; init; } = "";

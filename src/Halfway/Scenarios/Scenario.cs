@@ -3,7 +3,7 @@ using Halfway.Lab;
 namespace Halfway.Scenarios;
 
 /// <summary>One experiment: a lab, a server, clients and their steps, and a bound on its duration.</summary>
-public sealed record Scenario
+internal sealed record Scenario
 {
     public required string Name { get; init; }
     public string Description { get; init; } = "";

@@ -3,7 +3,7 @@ using System.Reflection;
 namespace Halfway.Scenarios;
 
 /// <summary>The built-in scenarios embedded in the tool, and the resolution of names and files given to `halfway run`.</summary>
-public static class ScenarioCatalog
+internal static class ScenarioCatalog
 {
     private const string Prefix = "scenarios/";
 

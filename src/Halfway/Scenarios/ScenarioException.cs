@@ -1,7 +1,7 @@
 namespace Halfway.Scenarios;
 
 /// <summary>A scenario that cannot run: the message names the file, line and field, and what is allowed.</summary>
-public sealed class ScenarioException(string source, int line, string field, string problem)
+internal sealed class ScenarioException(string source, int line, string field, string problem)
     : HalfwayException(line > 0 ? $"{source}:{line}: {field}: {problem}" : $"{source}: {field}: {problem}")
 {
     public string File { get; } = source;

@@ -11,7 +11,7 @@ namespace Halfway.Scenarios;
 /// Reads a scenario file (YAML) into a <see cref="Scenario"/>. Every error names the file, the line
 /// and the field, and says what is allowed; unknown keys are errors, not silently ignored.
 /// </summary>
-public sealed class ScenarioParser
+internal sealed class ScenarioParser
 {
     private readonly string _source;
 

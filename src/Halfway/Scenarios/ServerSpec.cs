@@ -1,7 +1,7 @@
 namespace Halfway.Scenarios;
 
 /// <summary>The listener and how the application behind it accepts and answers.</summary>
-public sealed record ServerSpec
+internal sealed record ServerSpec
 {
     public int Port { get; init; } = 8080;
     public int Backlog { get; init; } = 5;

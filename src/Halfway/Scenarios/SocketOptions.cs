@@ -1,7 +1,7 @@
 namespace Halfway.Scenarios;
 
 /// <summary>Socket options set before connect().</summary>
-public sealed record SocketOptions
+internal sealed record SocketOptions
 {
     public TimeSpan? UserTimeout { get; init; }
     public TimeSpan? KeepAliveIdle { get; init; }

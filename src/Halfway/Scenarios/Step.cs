@@ -3,7 +3,7 @@ using Halfway.Observe;
 namespace Halfway.Scenarios;
 
 /// <summary>One step of every client connection.</summary>
-public sealed record Step
+internal sealed record Step
 {
     public required ClientStep Kind { get; init; }
 

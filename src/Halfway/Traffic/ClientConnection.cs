@@ -3,7 +3,7 @@ using Halfway.Wire;
 namespace Halfway.Traffic;
 
 /// <summary>One client connection: its addresses and every step's result.</summary>
-public sealed class ClientConnection(int id, IpEndpoint server)
+internal sealed class ClientConnection(int id, IpEndpoint server)
 {
     public int Id { get; } = id;
     public IpEndpoint Server { get; } = server;

@@ -3,7 +3,7 @@ using Halfway.Observe;
 namespace Halfway.Traffic;
 
 /// <summary>One client step's outcome. Errno: the kernel's errno name when a call failed, else null.</summary>
-public sealed record StepResult(
+internal sealed record StepResult(
     int Index,
     ClientStep Step,
     CallResult Result,

@@ -6,7 +6,7 @@ using Halfway.Observe;
 namespace Halfway.Traffic;
 
 /// <summary>The fields of the kernel's TCP_INFO for a socket that the reports use.</summary>
-public readonly record struct TcpInfo(
+internal readonly record struct TcpInfo(
     string State,
     int Retransmits,
     int Probes,

@@ -15,7 +15,7 @@ namespace Halfway.Traffic;
 /// in its namespace); connects are completed by a <see cref="ConnectPoller"/>, and the later calls
 /// run asynchronously on the thread pool.
 /// </summary>
-public sealed class TrafficClient
+internal sealed class TrafficClient
 {
     private readonly ClientSpec _spec;
     private readonly LabClock _clock;

@@ -16,7 +16,7 @@ namespace Halfway.Traffic;
 /// accept policy (immediately, never, at a rate, after a delay, paused in windows), and a responder
 /// that greets and answers each message. Every accept, message, reply and close is an event.
 /// </summary>
-public sealed class TrafficServer : IAsyncDisposable
+internal sealed class TrafficServer : IAsyncDisposable
 {
     private readonly Socket _listener;
     private readonly ServerSpec _spec;

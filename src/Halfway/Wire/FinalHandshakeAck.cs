@@ -6,7 +6,7 @@ namespace Halfway.Wire;
 /// with a RST, so the flow tracker, the lab link's drop rules and the run analysis must agree on which one it is: this
 /// is the one definition they use.
 /// </summary>
-public static class FinalHandshakeAck
+internal static class FinalHandshakeAck
 {
     private const TcpFlags Carried = TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Fin | TcpFlags.Ack;
 

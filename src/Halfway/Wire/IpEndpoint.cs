@@ -10,7 +10,7 @@ namespace Halfway.Wire;
 /// every method that handled an endpoint, a segment or a flow was JIT-compiled at start-up (about 60 of them for
 /// `explain`). Code that wants the whole address still gets a UInt128 from <see cref="Address"/>.
 /// </remarks>
-public readonly record struct IpEndpoint
+internal readonly record struct IpEndpoint
 {
     public IpEndpoint(UInt128 address, ushort port, bool isV6) : this((ulong)(address >> 64), (ulong)address, port, isV6)
     {

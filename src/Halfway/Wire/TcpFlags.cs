@@ -2,7 +2,7 @@ namespace Halfway.Wire;
 
 /// <summary>The TCP header's flag bits, as on the wire.</summary>
 [Flags]
-public enum TcpFlags : byte
+internal enum TcpFlags : byte
 {
     None = 0,
     Fin = 0x01,

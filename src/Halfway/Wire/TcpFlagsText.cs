@@ -1,6 +1,6 @@
 namespace Halfway.Wire;
 
-public static class TcpFlagsText
+internal static class TcpFlagsText
 {
     /// <summary>Short form as tcpdump prints it: S, S., ., P., F., R, R.</summary>
     public static string Short(TcpFlags flags)

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Halfway.Wire;
 
 /// <summary>Writes an IPv4 or IPv6 packet holding one TCP segment (payload zero-filled): for synthetic captures and tests.</summary>
-public static class TcpPacketWriter
+internal static class TcpPacketWriter
 {
     /// <summary>Bytes the packet needs: IP header, 20-byte TCP header, payload.</summary>
     public static int Length(bool v6, int payloadLength) => (v6 ? 40 : 20) + 20 + payloadLength;

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Halfway.Wire;
 
 /// <summary>The headers of one TCP segment in an IP packet, parsed without allocating.</summary>
-public readonly record struct TcpSegment(
+internal readonly record struct TcpSegment(
     IpEndpoint Source,
     IpEndpoint Destination,
     uint Sequence,

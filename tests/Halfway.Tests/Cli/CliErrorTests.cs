@@ -1,3 +1,4 @@
+using Halfway.Reports;
 using Halfway.Runs;
 using Halfway.Tests.Support;
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Halfway.Observe.Watch;
 
 /// <summary>One sample as one line of JSON (newline-delimited JSON: one object per sample).</summary>
-public static class JsonSampleWriter
+internal static class JsonSampleWriter
 {
     public static string Format(WatchSample sample)
     {

@@ -7,7 +7,7 @@ namespace Halfway.Observe.Watch;
 /// One sample as a screen for a terminal: it redraws from the top, shows a full accept queue in red
 /// and drops that rose since the last sample in yellow. ANSI escapes only: no dependency.
 /// </summary>
-public static class LiveTableWriter
+internal static class LiveTableWriter
 {
     private const string Home = "\u001b[H\u001b[2J";
     private const string Red = "\u001b[1;31m";

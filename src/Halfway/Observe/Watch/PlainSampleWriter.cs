@@ -4,7 +4,7 @@ using System.Text;
 namespace Halfway.Observe.Watch;
 
 /// <summary>One sample as plain lines for logs and pipes: one line per listener, one for the counters, one per alert.</summary>
-public static class PlainSampleWriter
+internal static class PlainSampleWriter
 {
     public static string Format(WatchSample sample)
     {

@@ -9,7 +9,7 @@ namespace Halfway.Observe.Watch;
 /// closes each connection. Its socket is made in the network namespace of the thread that starts it,
 /// which must not be the watched one: watch adds nothing to the namespace it watches.
 /// </summary>
-public sealed class PrometheusEndpoint : IDisposable
+internal sealed class PrometheusEndpoint : IDisposable
 {
     private const int MaxRequestBytes = 8192;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);

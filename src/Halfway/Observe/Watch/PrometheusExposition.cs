@@ -8,7 +8,7 @@ namespace Halfway.Observe.Watch;
 /// labels address (the IP, no brackets) and port; the namespace counters become
 /// halfway_tcpext_&lt;lowercase name&gt;_total.
 /// </summary>
-public static class PrometheusExposition
+internal static class PrometheusExposition
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 

@@ -7,7 +7,7 @@ namespace Halfway.Observe.Watch;
 /// Turns samples into alert lines. It remembers, per listener, since when its accept queue has been
 /// seen full and how many drops it had then, so an alert can say "full for 3 s; 120 drops".
 /// </summary>
-public sealed class WatchAlerts
+internal sealed class WatchAlerts
 {
     private readonly Dictionary<IpEndpoint, (DateTimeOffset Since, long DropsBefore)> _full = new();
 

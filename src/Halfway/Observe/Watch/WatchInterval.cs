@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Halfway.Observe.Watch;
 
 /// <summary>Parses the sampling interval: seconds ("1", "0.5", "2s") or milliseconds ("250ms").</summary>
-public static class WatchInterval
+internal static class WatchInterval
 {
     public static readonly TimeSpan Minimum = TimeSpan.FromMilliseconds(50);
     public static readonly TimeSpan Maximum = TimeSpan.FromHours(1);

@@ -4,7 +4,7 @@ namespace Halfway.Observe.Watch;
 /// Everything one sample saw: the watched listeners, the namespace's counters with their change
 /// since the previous reading, the targets that have no listener, and the alerts it raised.
 /// </summary>
-public sealed record WatchSample(
+internal sealed record WatchSample(
     DateTimeOffset Time,
     TimeSpan Interval,
     string Namespace,

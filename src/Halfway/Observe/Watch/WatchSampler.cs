@@ -8,7 +8,7 @@ namespace Halfway.Observe.Watch;
 /// and call it on a thread inside that namespace (the netlink socket and /proc/thread-self/net follow
 /// the creating thread). Read-only: it dumps the socket table and reads /proc, nothing else.
 /// </summary>
-public sealed class WatchSampler : IDisposable
+internal sealed class WatchSampler : IDisposable
 {
     /// <summary>Without any hint, the established hash is still walked this often.</summary>
     public static readonly TimeSpan SynRecvScanAtLeastEvery = TimeSpan.FromSeconds(10);

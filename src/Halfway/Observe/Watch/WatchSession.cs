@@ -4,7 +4,7 @@ namespace Halfway.Observe.Watch;
 /// Runs `halfway watch`: enters the namespace if asked, samples once per interval, writes each
 /// sample (JSON line, plain lines or a live table) and publishes it to the Prometheus endpoint.
 /// </summary>
-public static class WatchSession
+internal static class WatchSession
 {
     public static async Task<int> RunAsync(WatchSettings settings, TextWriter output, CancellationToken token)
     {

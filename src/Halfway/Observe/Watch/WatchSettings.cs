@@ -3,7 +3,7 @@ using System.Net;
 namespace Halfway.Observe.Watch;
 
 /// <summary>What `halfway watch` was asked to do, already validated.</summary>
-public sealed record WatchSettings
+internal sealed record WatchSettings
 {
     /// <summary>The listeners to watch; empty means every listener of the namespace.</summary>
     public IReadOnlyList<WatchTarget> Targets { get; init; } = [];

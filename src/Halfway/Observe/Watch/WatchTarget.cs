@@ -6,7 +6,7 @@ using Halfway.Wire;
 namespace Halfway.Observe.Watch;
 
 /// <summary>A listener to watch, as the user named it: a port, optionally with the address it is bound to.</summary>
-public readonly record struct WatchTarget(IPAddress? Address, ushort Port)
+internal readonly record struct WatchTarget(IPAddress? Address, ushort Port)
 {
     /// <summary>Parses "PORT", "ADDR:PORT" or "[IPv6]:PORT"; a user error says what is wrong and how to write it.</summary>
     public static WatchTarget Parse(string text)

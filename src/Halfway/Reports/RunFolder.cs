@@ -1,14 +1,14 @@
 using System.Globalization;
 using Halfway.Native;
-using Halfway.Reports;
+using Halfway.Runs;
 
-namespace Halfway.Runs;
+namespace Halfway.Reports;
 
 /// <summary>
 /// The run folder <c>ROOT/yyyyMMdd-HHmmss-NAME/</c> (<c>-2</c>, <c>-3</c>... when that exists): analyses the runs and
 /// writes one capture per scenario and <c>report.json</c>, then returns the report and its JSON text.
 /// </summary>
-public static class RunFolder
+internal static class RunFolder
 {
     /// <summary>Runs started in the same second, by as many processes, each get a folder; beyond this something is wrong.</summary>
     private const int MaxSuffix = 1000;

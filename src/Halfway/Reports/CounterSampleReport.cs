@@ -1,0 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Halfway.Reports;
+
+internal sealed record CounterSampleReport(double AtMs, SortedDictionary<string, long> Counters);

@@ -1,0 +1,22 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Halfway.Reports;
+
+internal sealed record RunConnectionReport
+{
+    public required int Id { get; init; }
+    public required string? Client { get; init; }
+    public required string Server { get; init; }
+    public required double? ConnectedAtMs { get; init; }
+    public required double? AcceptedAtMs { get; init; }
+    public required List<StepReport> Steps { get; init; }
+    public required string Fate { get; init; }
+    public required bool HalfEstablished { get; init; }
+    public required string? Kind { get; init; }
+    public required List<EvidenceReport> Evidence { get; init; }
+    public required List<TimelineReport> Timeline { get; init; }
+    /// <summary>The client's socket was still open when the run ended: the fate is the state at that moment.</summary>
+    public bool OpenAtEnd { get; init; }
+}
