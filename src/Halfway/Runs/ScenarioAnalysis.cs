@@ -116,7 +116,7 @@ internal sealed class ScenarioAnalysis
             var diagram = SequenceDiagram.Render(FateExplainer.Representative(withFate));
             analysis.Explanations.Add(string.Join("\n", lines) + "\n" + diagram.TrimEnd());
         }
-        if (run.Scenario.Name.StartsWith("seed-", StringComparison.Ordinal))
+        if (run.Scenario.AnswersSeed)
             analysis.Answers.AddRange(SeedAnswers.For(run, ours));
         analysis.Contradictions.AddRange(RunConsistency.Contradictions(run, analysis));
         return analysis;

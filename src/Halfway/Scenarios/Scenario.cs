@@ -27,4 +27,7 @@ internal sealed record Scenario
 
     /// <summary>Lines the report prints about what a quick variant cannot shorten or shows differently.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>The report answers the seed's three questions from this run (`answers: seed`).</summary>
+    public bool AnswersSeed { get; init; }
 }

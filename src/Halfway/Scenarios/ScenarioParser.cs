@@ -41,7 +41,7 @@ internal sealed class ScenarioParser
 
     private Scenario ParseScenario(YamlMappingNode root)
     {
-        var map = Keys(root, "", "name", "description", "variant", "duration", "topology", "link", "kernel", "server", "clients", "notes");
+        var map = Keys(root, "", "name", "description", "variant", "duration", "topology", "link", "kernel", "server", "clients", "notes", "answers");
         var topology = Enum(map, "topology", "", Topology.Pair, ("pair", Topology.Pair), ("single", Topology.Single));
         var link = map.TryGetValue("link", out var linkNode) ? ParseLink(linkNode, "link") : new LinkOptions();
         if (topology == Topology.Single && linkNode is not null)
@@ -59,6 +59,7 @@ internal sealed class ScenarioParser
             Server = map.TryGetValue("server", out var s) ? ParseServer(s) : throw Error(root, "server", "missing: say at least `server: { port: 8080, backlog: 5 }`"),
             Clients = map.TryGetValue("clients", out var c) ? ParseClients(c) : throw Error(root, "clients", "missing: say at least `clients: { count: 10, steps: [connect] }`"),
             Notes = map.TryGetValue("notes", out var n) ? Sequence(n, "notes").Select(x => Scalar(x, "notes[]")).ToList() : [],
+            AnswersSeed = map.ContainsKey("answers") && Enum(map, "answers", "", false, ("seed", true), ("none", false)),
         };
         if (scenario.Duration > TimeSpan.FromHours(2))
             throw Error(d!, "duration", "at most 2h: every run is bounded");

@@ -22,6 +22,8 @@ public sealed class ScenarioParserTests
         Assert.Equal(["seed-wait-send-receive", "seed-long-wait-send", "seed-receive-only"], seed.Select(s => s.Name));
         Assert.All(seed, s => Assert.Equal("quick", s.Variant));
         Assert.All(ScenarioCatalog.Resolve(["seed-faithful"]), s => Assert.Empty(s.Kernel));
+        // The seed's scenarios say that their report answers the seed; nothing is inferred from a name.
+        Assert.All(ScenarioCatalog.BuiltInNames.Select(ScenarioCatalog.LoadBuiltIn), s => Assert.True(s.AnswersSeed, s.Name));
     }
 
     [Fact]
@@ -107,6 +109,16 @@ public sealed class ScenarioParserTests
         Assert.Equal(line, error.Line);
         Assert.Contains(problem, error.Message);
         Assert.StartsWith($"bad.yaml:{line}: {field}: ", error.Message);
+    }
+
+    [Fact]
+    public void Answers_is_seed_or_none()
+    {
+        Assert.False(ScenarioParser.Parse(Minimal, "min.yaml").AnswersSeed);
+        Assert.True(ScenarioParser.Parse("answers: seed\n" + Minimal, "a.yaml").AnswersSeed);
+        var e = Assert.Throws<ScenarioException>(() => ScenarioParser.Parse("answers: everything\n" + Minimal, "a.yaml"));
+        Assert.Equal("answers", e.Field);
+        Assert.Equal(1, e.Line);
     }
 
     [Fact]
