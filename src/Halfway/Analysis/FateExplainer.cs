@@ -199,7 +199,7 @@ internal static class FateExplainer
                         string why = age >= ConnectionClassifier.CookieMinimumLifetimeMicroseconds
                             ? $"the cookie had aged out: it was issued with the SYN-ACK {TimeText.Duration(age)} earlier, and a syncookie is valid 60–120 s"
                             : $"the listener could not validate the cookie it carried ({TimeText.Duration(age)} after the SYN-ACK; SyncookiesFailed counts such segments)";
-                        lines.Add($"Then: {earlier}until {segment} drew a bare RST at {T(rst)} ({TimeText.Duration(rst - c)} after connect): {why}, and with no state the listener answers with a RST. The client's next call fails with ECONNRESET.");
+                        lines.Add($"Then: {(earlier.Length > 0 ? earlier + "until " : "")}{segment} drew a bare RST at {T(rst)} ({TimeText.Duration(rst - c)} after connect): {why}, and with no state the listener answers with a RST. The client's next call fails with ECONNRESET.");
                     }
                     else
                         lines.Add($"Then: the server's state had expired without a word; {segment} found nothing and drew a bare RST at {T(rst)} ({TimeText.Duration(rst - c)} after connect): the client's next call fails with ECONNRESET. The RST answers \"no state\", not the data itself.");
