@@ -33,8 +33,8 @@ public sealed class KernelSettingScenarioTests
     [LabFact]
     public async Task Abort_on_overflow_turns_silently_ignored_final_ACKs_into_resets()
     {
-        var quiet = await Run(Overflow(0));
-        var abort = await Run(Overflow(1));
+        var quiet = await RunScenarioAsync(Overflow(0));
+        var abort = await RunScenarioAsync(Overflow(1));
 
         Assert.DoesNotContain(quiet.Connections.SelectMany(c => c.Steps), s => s.Result == CallResult.Reset);
         Assert.Equal(0, quiet.Counters["server"].GetValueOrDefault("TcpExtEmbryonicRsts"));
@@ -60,7 +60,7 @@ public sealed class KernelSettingScenarioTests
     [LabFact]
     public async Task A_server_that_resumes_accepting_completes_half_established_connections_late()
     {
-        var run = await Run("""
+        var run = await RunScenarioAsync("""
             name: resume
             duration: 15s
             link: { delay: 5ms }
@@ -108,8 +108,8 @@ public sealed class KernelSettingScenarioTests
                 - send: Ping
                 - receive: {{ timeout: 2s }}
             """;
-        var on = await Run(string.Format(System.Globalization.CultureInfo.InvariantCulture, yaml, 1));
-        var off = await Run(string.Format(System.Globalization.CultureInfo.InvariantCulture, yaml, 0));
+        var on = await RunScenarioAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, yaml, 1));
+        var off = await RunScenarioAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, yaml, 0));
         var onAnalysis = ScenarioAnalysis.Analyze(on);
         var offAnalysis = ScenarioAnalysis.Analyze(off);
 
@@ -142,12 +142,5 @@ public sealed class KernelSettingScenarioTests
         Assert.Equal(2, setting.Line);
         Assert.StartsWith("u.yaml:2: kernel.server.net.ipv4.tcp_bogus: ", setting.Message);
         Assert.Contains("u.yaml", setting.Message);
-    }
-
-    private static async Task<ScenarioRun> Run(string yaml)
-    {
-        var scenario = ScenarioParser.Parse(yaml, "test.yaml");
-        ScenarioRunner.Preflight([scenario]);
-        return await ScenarioRunner.RunAsync(scenario, null, CancellationToken.None);
     }
 }

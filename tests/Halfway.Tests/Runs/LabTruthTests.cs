@@ -18,7 +18,7 @@ public sealed class LabTruthTests
     {
         // The first connection's final ACK is dropped by the link; the next two fill the accept queue (backlog 1 holds 2).
         // Its request socket re-sends the SYN-ACK after ~1 s and, with abort_on_overflow, answers the re-ACK with a RST.
-        var run = await Run("""
+        var run = await RunScenarioAsync("""
             name: abort-at-re-ack
             duration: 12s
             link:
@@ -59,7 +59,7 @@ public sealed class LabTruthTests
         // A long round trip keeps many handshakes in flight while the accept queue fills: every request socket whose final
         // ACK comes after that draws a RST at once. The clients call again 2.5-3.5 s later, longer than a capture file's
         // engine waits after a RST.
-        var run = await Run("""
+        var run = await RunScenarioAsync("""
             name: abort-storm
             duration: 15s
             link: { delay: 50ms }
@@ -93,7 +93,7 @@ public sealed class LabTruthTests
     {
         // Backlog 1 and a server that never accepts: once its accept queue is full every later SYN is dropped, and those
         // clients give up after 1.5 s.
-        var run = await Run("""
+        var run = await RunScenarioAsync("""
             name: connect-timeouts
             duration: 12s
             link: { delay: 5ms }
@@ -121,12 +121,5 @@ public sealed class LabTruthTests
             Assert.Null(AcceptedAt(run, c.Local!.Value));
         }
         Assert.Empty(RunConsistency.Contradictions(run, analysis));
-    }
-
-    private static async Task<ScenarioRun> Run(string yaml)
-    {
-        var scenario = ScenarioParser.Parse(yaml, "test.yaml");
-        ScenarioRunner.Preflight([scenario]);
-        return await ScenarioRunner.RunAsync(scenario, null, CancellationToken.None);
     }
 }

@@ -25,4 +25,12 @@ internal static class RunAssertions
         run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted && e.Client == client).Select(e => (double?)e.AtMs).FirstOrDefault();
 
     public static StepResult? Step(ClientConnection connection, ClientStep step) => connection.Steps.FirstOrDefault(s => s.Step == step);
+
+    /// <summary>Parses a scenario, checks it as `halfway run` does, and runs it in a lab of its own.</summary>
+    public static async Task<ScenarioRun> RunScenarioAsync(string yaml)
+    {
+        var scenario = Halfway.Scenarios.ScenarioParser.Parse(yaml, "test.yaml");
+        ScenarioRunner.Preflight([scenario]);
+        return await ScenarioRunner.RunAsync(scenario, null, CancellationToken.None);
+    }
 }
