@@ -18,17 +18,18 @@ public sealed class LinkAccountingTests
     [LabFact]
     public async Task A_run_without_rules_or_loss_drops_nothing_and_reports_the_packets_left_in_flight()
     {
-        // One way takes 1 s: connect() returns after 2 s, the clients close at once, and the lab stops ~0.3 s later,
-        // while every final ACK and FIN (and the SYN-ACKs the server re-sent at 2 s) still has ~0.7 s of delay to go.
+        // One way takes 3 s: the SYN re-sent at 3 s meets the SYN-ACK sent at 3 s, so connect() returns after ~6 s and
+        // the clients close at once. The lab stops after its 0.3 s grace and its teardown, which on a busy 2-core
+        // machine has taken over 0.7 s; every final ACK and FIN still has ~3 s of delay to go, a margin load cannot eat.
         var (run, report, json, folder) = await RunAndWrite("""
             name: left-in-flight
-            duration: 20s
-            link: { delay: 1s }
+            duration: 30s
+            link: { delay: 3s }
             server: { port: 8080, backlog: 16, accept: { mode: immediately } }
             clients:
               count: 5
               steps:
-                - connect: { timeout: 8s }
+                - connect: { timeout: 20s }
                 - close
             """);
         try
