@@ -33,6 +33,8 @@ internal sealed class ConnectionReport
     public string? Kind => Verdict.Kind;
     public string Reason => Verdict.Reason;
     public IReadOnlyList<ConnectionEvent> Evidence => Verdict.Evidence;
+    /// <summary>Every typed event the tracker derived for this connection, in time order (the evidence is a selection of these).</summary>
+    public IReadOnlyList<ConnectionEvent> Events => _events;
     public long FirstSeenAtMicroseconds { get; }
     public long LastSeenAtMicroseconds { get; }
     public long? ConnectedAtMicroseconds => Verdict.ConnectedAtMicroseconds;

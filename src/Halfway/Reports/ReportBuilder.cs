@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Halfway.Observe;
 using Halfway.Runs;
 using Halfway.Traffic;
+using Halfway.Wire;
 
 namespace Halfway.Reports;
 
@@ -14,7 +15,7 @@ internal static class ReportBuilder
         StartedAt = runs.Count > 0 ? runs.Min(r => r.StartedAt).ToString("O") : DateTimeOffset.UtcNow.ToString("O"),
         Kernel = KernelRelease(),
         RunFolder = runFolder,
-        Scenarios = runs.Select((run, i) => BuildScenario(run, analyses[i], captures[i])).ToList(),
+        Scenarios = runs.Select((run, i) => BuildScenario(run, analyses[i], captures[i])).Select(s => s with { Remedies = RunRemedies.For(s) }).ToList(),
     };
 
     private static ScenarioReport BuildScenario(ScenarioRun run, ScenarioAnalysis analysis, string? capture)
@@ -72,6 +73,8 @@ internal static class ReportBuilder
             Connections = run.Connections.Select(c =>
             {
                 var verdict = analysis.ForConnection(c);
+                var events = verdict.Record?.Events ?? [];
+                var firstRst = events.FirstOrDefault(IsRst);
                 return new RunConnectionReport
                 {
                     Id = c.Id,
@@ -87,11 +90,23 @@ internal static class ReportBuilder
                     Kind = verdict.Kind,
                     Evidence = verdict.Evidence.Select(e => new EvidenceReport(Math.Round(e.AtMicroseconds / 1000.0, 3), ColumnName(EventText.Column(e.Kind)), EventText.Sentence(e))).ToList(),
                     Timeline = verdict.Timeline.Select(t => new TimelineReport(Math.Round(t.AtMicroseconds / 1000.0, 3), ColumnName(t.Column), t.Text)).ToList(),
+                    SynResends = events.Count(e => e.Kind == ConnectionEventKind.ClientSynRetransmitted),
+                    FirstRstAtMs = IsRst(firstRst) ? Math.Round(firstRst.AtMicroseconds / 1000.0, 3) : null,
+                    FirstRstFrom = IsRst(firstRst) ? (firstRst.Kind == ConnectionEventKind.ClientRst ? "client" : "server") : null,
                     OpenAtEnd = c.Steps.FirstOrDefault(s => s.Index == 0)?.Result is CallResult.Ok && !c.Steps.Any(s => s.Step == ClientStep.Close && s.Result == CallResult.Ok),
                 };
             }).ToList(),
         };
     }
+
+    /// <summary>A RST from either side: the server's bare RST, its RST|ACK (refusal, abort), or the client's.</summary>
+    private static bool IsRst(ConnectionEvent e) => e.Kind switch
+    {
+        ConnectionEventKind.ServerBareRst or ConnectionEventKind.ServerRefused or ConnectionEventKind.ClientRst => true,
+        // The tracker keeps the segment's flags in the upper half of the value for a complete socket's segments.
+        ConnectionEventKind.ServerCompleteSocket => (((TcpFlags)(e.Value >> 32)) & TcpFlags.Rst) != 0,
+        _ => false,
+    };
 
     private static SocketTableSamplingReport? Sampling(ScenarioRun run, Dictionary<string, long> counters)
     {

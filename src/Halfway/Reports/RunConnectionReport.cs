@@ -17,6 +17,11 @@ internal sealed record RunConnectionReport
     public required string? Kind { get; init; }
     public required List<EvidenceReport> Evidence { get; init; }
     public required List<TimelineReport> Timeline { get; init; }
+    /// <summary>The client's SYNs the client kernel sent again before an answer (each one second or more of connect time).</summary>
+    public int SynResends { get; init; }
+    /// <summary>The first RST of the connection on the wire (ms), and who sent it ("server" or "client"); null: none.</summary>
+    public double? FirstRstAtMs { get; init; }
+    public string? FirstRstFrom { get; init; }
     /// <summary>The client's socket was still open when the run ended: the fate is the state at that moment.</summary>
     public bool OpenAtEnd { get; init; }
 }

@@ -33,6 +33,8 @@ internal sealed record ScenarioReport
     public required SortedDictionary<string, int> Fates { get; init; }
     public required List<string> Explanations { get; init; }
     public required List<string> Answers { get; init; }
+    /// <summary>What would have helped this scenario's connections, read from its own evidence (see <see cref="RunRemedies"/>).</summary>
+    public List<RemedyReport> Remedies { get; init; } = [];
     public required List<string> Notes { get; init; }
     public required List<string> Warnings { get; init; }
     public required string? Capture { get; init; }

@@ -12,7 +12,7 @@ internal static class TextReport
         var text = new StringBuilder();
         foreach (var scenario in report.Scenarios)
             RenderScenario(text, scenario);
-        text.AppendLine($"run folder: {report.RunFolder} (report.json{(report.Scenarios.Any(s => s.Capture is not null) ? ", captures *.pcapng" : "")})");
+        text.AppendLine($"run folder: {report.RunFolder} (report.json, {ConnectionsCsv.FileName} one row per connection{(report.Scenarios.Any(s => s.Capture is not null) ? ", captures *.pcapng" : "")})");
         return text.ToString();
     }
 
@@ -52,6 +52,8 @@ internal static class TextReport
         int openAtEnd = s.Connections.Count(c => c.OpenAtEnd);
         text.AppendLine($"   client: {connected} of {s.Connections.Count} connect() calls returned success" +
             (openAtEnd > 0 ? $"; {openAtEnd} still open when the run ended (their fates are as of that moment)" : ""));
+        if (ConnectLatency(s) is { } latency)
+            text.AppendLine($"   {latency}");
         text.AppendLine($"   server application: accepted {server.Accepted} of {s.Connections.Count}" +
             (server.FirstAcceptMs is { } first ? $" (first {Plus(first)}, last {Plus(server.LastAcceptMs ?? first)})" : "") +
             $"; {server.MessagesReceived} messages received, {server.RepliesSent} replies sent, {server.Resets} resets seen");
@@ -77,8 +79,29 @@ internal static class TextReport
             foreach (var answer in s.Answers)
                 text.Append("   - ").AppendLine(answer);
         }
+        if (s.Remedies.Count > 0)
+        {
+            text.AppendLine().AppendLine("   What to change, from this run's evidence:");
+            foreach (var remedy in s.Remedies)
+                text.AppendLine($"   - {remedy.Side} ({string.Join(", ", remedy.Fates)}): {remedy.Change} Cost: {remedy.Cost}");
+        }
         text.AppendLine();
     }
+
+    /// <summary>How long the connect() calls that succeeded took, and how many of them waited for the client kernel to re-send its SYN.</summary>
+    public static string? ConnectLatency(ScenarioReport s)
+    {
+        var ok = s.Connections.Where(c => c.Steps.Count > 0 && c.Steps[0].Result == "ok").ToList();
+        if (ok.Count == 0)
+            return null;
+        var durations = ok.Select(c => c.Steps[0].DurationMs).Order().ToArray();
+        int waited = ok.Count(c => c.SynResends > 0);
+        return $"connect() that returned ok ({ok.Count}): p50 {Seconds(Percentile(durations, 0.5))}, p90 {Seconds(Percentile(durations, 0.9))}, max {Seconds(durations[^1])}; "
+            + (waited == 0 ? "none waited for a re-sent SYN" : $"{waited} waited for re-sent SYNs (the first re-send comes after 1 s)");
+    }
+
+    /// <summary>Nearest rank: a value that was measured, never an interpolation.</summary>
+    private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private static void Table(StringBuilder text, List<string[]> rows)
     {

@@ -47,6 +47,12 @@ public sealed class FateEvidenceTests
 
                     if (half)
                         Assert.True(connected, $"{where}: half-established but connect() never returned");
+                    // The first RST the report names is one tshark saw from that side: none when tshark saw none from the server.
+                    string? rstFrom = connection.GetProperty("first_rst_from").GetString();
+                    if (flow.RstsFromServer == 0)
+                        Assert.True(rstFrom != "server", $"{where}: the report's first RST is the server's, tshark saw none");
+                    if (fate == "reset-on-data")
+                        Assert.True(rstFrom == "server" && flow.RstsFromServer > 0, $"{where}: reset-on-data without the server's RST (report: {rstFrom ?? "none"}, tshark: {flow.RstsFromServer})");
                     // `explain` reads the same capture with packets alone: where packets can tell, it must agree.
                     string? explained = fromFile.GetValueOrDefault(client);
                     if (fate is "syn-dropped" or "reset-on-data" or "reset-at-handshake" or "refused"
@@ -87,6 +93,8 @@ public sealed class FateEvidenceTests
                     }
                 }
             }
+            AssertCsvHoldsTheReportsConnections(report.RootElement, Path.Combine(runFolder, "connections.csv"));
+            AssertEveryHalfEstablishedFateHasARemedy(report.RootElement);
             // The seed's run shows, side by side, connections that were accepted, half-established ones, and dropped SYNs.
             Assert.Contains("syn-dropped", fatesSeen);
             Assert.Contains(fatesSeen, f => f is "accepted" or "queued");
@@ -96,6 +104,56 @@ public sealed class FateEvidenceTests
         {
             if (Directory.Exists(folder))
                 Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>connections.csv has one row per connection of report.json, in order, with the same facts.</summary>
+    private static void AssertCsvHoldsTheReportsConnections(JsonElement report, string csv)
+    {
+        var lines = File.ReadAllLines(csv);
+        var header = lines[0].Split(',');
+        int Column(string name) => Array.IndexOf(header, name) is var i and >= 0 ? i : throw new Xunit.Sdk.XunitException($"connections.csv has no column {name}");
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.All(rows, r => Assert.Equal(header.Length, r.Length));
+        string Ms(JsonElement e) => e.ValueKind == JsonValueKind.Null ? "" : e.GetDouble().ToString("0.###", CultureInfo.InvariantCulture);
+        int row = 0;
+        foreach (var scenario in report.GetProperty("scenarios").EnumerateArray())
+            foreach (var c in scenario.GetProperty("connections").EnumerateArray())
+            {
+                Assert.True(row < rows.Count, $"connections.csv has {rows.Count} rows, the report more connections");
+                var r = rows[row++];
+                var steps = c.GetProperty("steps").EnumerateArray().ToList();
+                Assert.Equal(scenario.GetProperty("name").GetString(), r[Column("scenario")]);
+                Assert.Equal(c.GetProperty("client").GetString(), r[Column("client")]);
+                Assert.Equal(c.GetProperty("fate").GetString(), r[Column("fate")]);
+                Assert.Equal(c.GetProperty("half_established").GetBoolean() ? "true" : "false", r[Column("half_established")]);
+                Assert.Equal(c.GetProperty("kind").GetString() ?? "", r[Column("kind")]);
+                Assert.Equal(steps[0].GetProperty("result").GetString(), r[Column("connect_result")]);
+                Assert.Equal(Ms(steps[0].GetProperty("at_ms")), r[Column("connect_at_ms")]);
+                for (int i = 1; i < steps.Count; i++)
+                {
+                    Assert.Equal(steps[i].GetProperty("step").GetString(), r[Column($"step{i + 1}")]);
+                    Assert.Equal(steps[i].GetProperty("result").GetString(), r[Column($"step{i + 1}_result")]);
+                    Assert.Equal(steps[i].GetProperty("errno").GetString() ?? "", r[Column($"step{i + 1}_errno")]);
+                    Assert.Equal(Ms(steps[i].GetProperty("at_ms")), r[Column($"step{i + 1}_at_ms")]);
+                }
+                Assert.Equal(Ms(c.GetProperty("accepted_at_ms")), r[Column("accepted_at_ms")]);
+                Assert.Equal(Ms(c.GetProperty("first_rst_at_ms")), r[Column("first_rst_at_ms")]);
+            }
+        Assert.Equal(rows.Count, row);
+    }
+
+    /// <summary>Every fate of a half-established connection that the run saw is named by at least one remedy.</summary>
+    private static void AssertEveryHalfEstablishedFateHasARemedy(JsonElement report)
+    {
+        foreach (var scenario in report.GetProperty("scenarios").EnumerateArray())
+        {
+            var halfFates = scenario.GetProperty("connections").EnumerateArray()
+                .Where(c => c.GetProperty("half_established").GetBoolean()).Select(c => c.GetProperty("fate").GetString()!).ToHashSet();
+            var remedied = scenario.GetProperty("remedies").EnumerateArray()
+                .SelectMany(r => r.GetProperty("fates").EnumerateArray().Select(f => f.GetString()!)).ToHashSet();
+            foreach (var fate in halfFates)
+                Assert.True(remedied.Contains(fate), $"{scenario.GetProperty("name").GetString()}: no remedy for {fate} (remedies name {string.Join(", ", remedied)})");
         }
     }
 
