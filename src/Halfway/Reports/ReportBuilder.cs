@@ -50,6 +50,9 @@ internal static class ReportBuilder
                 ? new LinkReport(scenario.Link.ClientToServer.Delay.TotalMilliseconds, scenario.Link.ServerToClient.Delay.TotalMilliseconds,
                     scenario.Link.ClientToServer.Loss, run.LinkPacketsSeen, run.LinkPacketsDropped, run.LinkPacketsInFlight, scenario.Link.DropRules.Select(r => r.Name).ToList())
                 : null,
+            ServerOverTime = run.AcceptQueueSamples.Count == 0 ? null : new ServerOverTimeReport(
+                run.AcceptQueueSamples.Select(q => Math.Round(q.AtMs, 1)).ToList(), run.AcceptQueueSamples.Select(q => q.AcceptQueue).ToList(),
+                run.AcceptQueueSamples.Select(q => q.SynRecv).ToList(), run.AcceptQueueSamples.Select(q => q.Drops).ToList(), run.AcceptQueueSamples[^1].AcceptQueueLimit),
             ServerSide = new ServerReport(
                 accepts.Count,
                 accepts.Count > 0 ? Math.Round(accepts.Min(e => e.AtMs), 1) : null,
@@ -90,6 +93,7 @@ internal static class ReportBuilder
                     Kind = verdict.Kind,
                     Evidence = verdict.Evidence.Select(e => new EvidenceReport(Math.Round(e.AtMicroseconds / 1000.0, 3), ColumnName(EventText.Column(e.Kind)), EventText.Sentence(e))).ToList(),
                     Timeline = verdict.Timeline.Select(t => new TimelineReport(Math.Round(t.AtMicroseconds / 1000.0, 3), ColumnName(t.Column), t.Text)).ToList(),
+                    ServerCompletedAtMs = verdict.Record?.ServerCompletedAtMicroseconds is { } completed ? Math.Round(completed / 1000.0, 3) : null,
                     SynResends = events.Count(e => e.Kind == ConnectionEventKind.ClientSynRetransmitted),
                     FirstRstAtMs = IsRst(firstRst) ? Math.Round(firstRst.AtMicroseconds / 1000.0, 3) : null,
                     FirstRstFrom = IsRst(firstRst) ? (firstRst.Kind == ConnectionEventKind.ClientRst ? "client" : "server") : null,

@@ -17,6 +17,8 @@ internal sealed record RunConnectionReport
     public required string? Kind { get; init; }
     public required List<EvidenceReport> Evidence { get; init; }
     public required List<TimelineReport> Timeline { get; init; }
+    /// <summary>When the server's kernel held the connection complete (ms; null: never, as far as the evidence shows).</summary>
+    public double? ServerCompletedAtMs { get; init; }
     /// <summary>The client's SYNs the client kernel sent again before an answer (each one second or more of connect time).</summary>
     public int SynResends { get; init; }
     /// <summary>The first RST of the connection on the wire (ms), and who sent it ("server" or "client"); null: none.</summary>

@@ -6,7 +6,7 @@ namespace Halfway.Reports;
 
 /// <summary>
 /// The run folder <c>ROOT/yyyyMMdd-HHmmss-NAME/</c> (<c>-2</c>, <c>-3</c>... when that exists): analyses the runs and
-/// writes one capture per scenario, <c>report.json</c> and <c>connections.csv</c>, then returns the report and its JSON text.
+/// writes one capture per scenario, <c>report.json</c>, <c>connections.csv</c> and <c>report.html</c>, then returns the report and its JSON text.
 /// </summary>
 internal static class RunFolder
 {
@@ -69,6 +69,7 @@ internal static class RunFolder
             string json = report.ToJson();
             await File.WriteAllTextAsync(Path.Combine(folder, "report.json"), json, token);
             await File.WriteAllTextAsync(Path.Combine(folder, ConnectionsCsv.FileName), ConnectionsCsv.Render(report), token);
+            await File.WriteAllTextAsync(Path.Combine(folder, Html.RunHtml.FileName), Html.RunHtml.Render(report), token);
             return (report, json);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

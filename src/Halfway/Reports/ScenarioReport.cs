@@ -28,6 +28,8 @@ internal sealed record ScenarioReport
     /// <summary>The server host's counters about once a second: change since the start, for the counters that moved.</summary>
     public required List<CounterSampleReport> CountersOverTime { get; init; }
     public required LinkReport? Link { get; init; }
+    /// <summary>The server socket table's samples over the run (empty when it was not observed).</summary>
+    public ServerOverTimeReport? ServerOverTime { get; init; }
     public required ServerReport ServerSide { get; init; }
     public required List<StepSummary> StepSummary { get; init; }
     public required SortedDictionary<string, int> Fates { get; init; }

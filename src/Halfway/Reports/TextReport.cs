@@ -12,7 +12,7 @@ internal static class TextReport
         var text = new StringBuilder();
         foreach (var scenario in report.Scenarios)
             RenderScenario(text, scenario);
-        text.AppendLine($"run folder: {report.RunFolder} (report.json, {ConnectionsCsv.FileName} one row per connection{(report.Scenarios.Any(s => s.Capture is not null) ? ", captures *.pcapng" : "")})");
+        text.AppendLine($"run folder: {report.RunFolder} ({Html.RunHtml.FileName} to open in a browser, report.json, {ConnectionsCsv.FileName} one row per connection{(report.Scenarios.Any(s => s.Capture is not null) ? ", captures *.pcapng" : "")})");
         return text.ToString();
     }
 

@@ -95,6 +95,7 @@ public sealed class FateEvidenceTests
             }
             AssertCsvHoldsTheReportsConnections(report.RootElement, Path.Combine(runFolder, "connections.csv"));
             AssertEveryHalfEstablishedFateHasARemedy(report.RootElement);
+            Halfway.Tests.Reports.HtmlReportChecks.AssertDrawsTheReport(Path.Combine(runFolder, "report.html"), report.RootElement);
             // The seed's run shows, side by side, connections that were accepted, half-established ones, and dropped SYNs.
             Assert.Contains("syn-dropped", fatesSeen);
             Assert.Contains(fatesSeen, f => f is "accepted" or "queued");
