@@ -6,7 +6,7 @@ root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-# tshark reads lab captures independently; promtool checks the Prometheus output; nft/tc/ip/ss are read
+# tshark reads lab captures independently; promtool checks the Prometheus output; chromium loads report.html; nft/tc/ip/ss are read
 # by the tests that prove the host's namespace unchanged.
 need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
@@ -14,6 +14,7 @@ command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)   # opens report.html headless, as a user's browser would
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${need[*]}"
