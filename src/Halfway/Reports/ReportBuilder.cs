@@ -50,9 +50,7 @@ internal static class ReportBuilder
                 ? new LinkReport(scenario.Link.ClientToServer.Delay.TotalMilliseconds, scenario.Link.ServerToClient.Delay.TotalMilliseconds,
                     scenario.Link.ClientToServer.Loss, run.LinkPacketsSeen, run.LinkPacketsDropped, run.LinkPacketsInFlight, scenario.Link.DropRules.Select(r => r.Name).ToList())
                 : null,
-            ServerOverTime = run.AcceptQueueSamples.Count == 0 ? null : new ServerOverTimeReport(
-                run.AcceptQueueSamples.Select(q => Math.Round(q.AtMs, 1)).ToList(), run.AcceptQueueSamples.Select(q => q.AcceptQueue).ToList(),
-                run.AcceptQueueSamples.Select(q => q.SynRecv).ToList(), run.AcceptQueueSamples.Select(q => q.Drops).ToList(), run.AcceptQueueSamples[^1].AcceptQueueLimit),
+            ServerOverTime = ServerOverTime(run.AcceptQueueSamples),
             ServerSide = new ServerReport(
                 accepts.Count,
                 accepts.Count > 0 ? Math.Round(accepts.Min(e => e.AtMs), 1) : null,
@@ -91,7 +89,7 @@ internal static class ReportBuilder
                     Fate = verdict.Fate,
                     HalfEstablished = verdict.HalfEstablished,
                     Kind = verdict.Kind,
-                    Evidence = verdict.Evidence.Select(e => new EvidenceReport(Math.Round(e.AtMicroseconds / 1000.0, 3), ColumnName(EventText.Column(e.Kind)), EventText.Sentence(e))).ToList(),
+                    Evidence = EvidenceRows(verdict.Evidence, verdict.Timeline),
                     Timeline = verdict.Timeline.Select(t => new TimelineReport(Math.Round(t.AtMicroseconds / 1000.0, 3), ColumnName(t.Column), t.Text)).ToList(),
                     ServerCompletedAtMs = verdict.Record?.ServerCompletedAtMicroseconds is { } completed ? Math.Round(completed / 1000.0, 3) : null,
                     SynResends = events.Count(e => e.Kind == ConnectionEventKind.ClientSynRetransmitted),
@@ -111,6 +109,17 @@ internal static class ReportBuilder
         ConnectionEventKind.ServerCompleteSocket => (((TcpFlags)(e.Value >> 32)) & TcpFlags.Rst) != 0,
         _ => false,
     };
+
+    /// <summary>The samples where something changed (and the first and last): a sample equal to the one before adds nothing.</summary>
+    private static ServerOverTimeReport? ServerOverTime(IReadOnlyList<AcceptQueueSample> samples)
+    {
+        if (samples.Count == 0)
+            return null;
+        var kept = samples.Where((q, i) => i == 0 || i == samples.Count - 1
+            || (q.AcceptQueue, q.SynRecv, q.Drops) != (samples[i - 1].AcceptQueue, samples[i - 1].SynRecv, samples[i - 1].Drops)).ToList();
+        return new ServerOverTimeReport(kept.Select(q => Math.Round(q.AtMs, 1)).ToList(), kept.Select(q => q.AcceptQueue).ToList(),
+            kept.Select(q => q.SynRecv).ToList(), kept.Select(q => q.Drops).ToList(), samples[^1].AcceptQueueLimit);
+    }
 
     private static SocketTableSamplingReport? Sampling(ScenarioRun run, Dictionary<string, long> counters)
     {
@@ -139,11 +148,39 @@ internal static class ReportBuilder
 
     private static string ColumnName(TimelineColumn column) => column switch
     {
-        TimelineColumn.Client => "client",
-        TimelineColumn.WireToServer => "wire-to-server",
-        TimelineColumn.WireToClient => "wire-to-client",
-        _ => "server",
+        TimelineColumn.Client => TimelineReport.Client,
+        TimelineColumn.WireToServer => TimelineReport.WireToServer,
+        TimelineColumn.WireToClient => TimelineReport.WireToClient,
+        _ => TimelineReport.Server,
     };
+
+    /// <summary>
+    /// Each evidence event's row in the timeline: the timeline is built from the same events, so the row has the same
+    /// time and column; where the lab's own words replaced an event (a client call), the nearest row of that column.
+    /// </summary>
+    private static List<int> EvidenceRows(IReadOnlyList<ConnectionEvent> evidence, IReadOnlyList<TimelineEntry> timeline)
+    {
+        var rows = new List<int>(evidence.Count);
+        var used = new HashSet<int>();
+        foreach (var e in evidence)
+        {
+            var column = EventText.Column(e.Kind);
+            int best = -1;
+            long bestDistance = long.MaxValue;
+            for (int i = 0; i < timeline.Count; i++)
+            {
+                if (timeline[i].Column != column)
+                    continue;
+                long distance = Math.Abs(timeline[i].AtMicroseconds - e.AtMicroseconds) + (used.Contains(i) ? 1 : 0);
+                if (distance < bestDistance)
+                    (best, bestDistance) = (i, distance);
+            }
+            if (best >= 0 && used.Add(best))
+                rows.Add(best);
+        }
+        rows.Sort();
+        return rows;
+    }
 
     private static double? Round(double? value) => value is { } v ? Math.Round(v, 3) : null;
 

@@ -15,7 +15,8 @@ internal sealed record RunConnectionReport
     public required string Fate { get; init; }
     public required bool HalfEstablished { get; init; }
     public required string? Kind { get; init; }
-    public required List<EvidenceReport> Evidence { get; init; }
+    /// <summary>The events that decided the fate, as indices into <see cref="Timeline"/> (each is one of its rows).</summary>
+    public required List<int> Evidence { get; init; }
     public required List<TimelineReport> Timeline { get; init; }
     /// <summary>When the server's kernel held the connection complete (ms; null: never, as far as the evidence shows).</summary>
     public double? ServerCompletedAtMs { get; init; }

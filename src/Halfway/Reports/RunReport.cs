@@ -10,7 +10,7 @@ namespace Halfway.Reports;
 /// </summary>
 internal sealed record RunReport
 {
-    public const string SchemaVersion = "halfway.run/1";
+    public const string SchemaVersion = "halfway.run/2";
 
     public string Schema { get; init; } = SchemaVersion;
     public required string StartedAt { get; init; }
@@ -28,7 +28,8 @@ internal sealed record RunReport
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DictionaryKeyPolicy = null,
-        WriteIndented = true,
+        // One line: a run of thousands of connections is read by jq and programs; `jq .` indents it for people.
+        WriteIndented = false,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         // A report is read by people and tools, not embedded in HTML: keep "+" and "—" as they are.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,

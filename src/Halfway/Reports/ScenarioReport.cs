@@ -26,6 +26,7 @@ internal sealed record ScenarioReport
     public required Dictionary<string, SortedDictionary<string, long>> CountersByHost { get; init; }
 
     /// <summary>The server host's counters about once a second: change since the start, for the counters that moved.</summary>
+    [JsonConverter(typeof(CountersOverTimeConverter))]
     public required List<CounterSampleReport> CountersOverTime { get; init; }
     public required LinkReport? Link { get; init; }
     /// <summary>The server socket table's samples over the run (empty when it was not observed).</summary>

@@ -1,7 +1,13 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 
 namespace Halfway.Reports;
 
-internal sealed record StepReport(string Step, string Result, string? Errno, double AtMs, double DurationMs, string? Detail, TcpInfoReport? TcpInfo);
+/// <summary>One client step's call and its result; errno, detail and tcp_info are left out of report.json when there are none.</summary>
+internal sealed record StepReport(
+    string Step,
+    string Result,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Errno,
+    double AtMs,
+    double DurationMs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TcpInfoReport? TcpInfo);

@@ -20,7 +20,7 @@ public sealed class FateEvidenceTests
             var (exitCode, stdout, stderr) = HalfwayProcess.Run(TimeSpan.FromSeconds(90), "run", "seed", "--json", "--quiet", "--output", folder);
             Assert.True(exitCode == 0, $"halfway run seed failed ({exitCode}): {stderr}");
             using var report = JsonDocument.Parse(stdout);
-            Assert.Equal("halfway.run/1", report.RootElement.GetProperty("schema").GetString());
+            Assert.Equal("halfway.run/2", report.RootElement.GetProperty("schema").GetString());
             string runFolder = report.RootElement.GetProperty("run_folder").GetString()!;
             var fatesSeen = new HashSet<string>();
             foreach (var scenario in report.RootElement.GetProperty("scenarios").EnumerateArray())
@@ -47,6 +47,10 @@ public sealed class FateEvidenceTests
 
                     if (half)
                         Assert.True(connected, $"{where}: half-established but connect() never returned");
+                    // The evidence points into the connection's own timeline, at rows that exist.
+                    int rows = connection.GetProperty("timeline").GetArrayLength();
+                    var evidence = connection.GetProperty("evidence").EnumerateArray().Select(e => e.GetInt32()).ToList();
+                    Assert.True(evidence.Count > 0 && evidence.All(e => e >= 0 && e < rows), $"{where}: evidence rows {string.Join(",", evidence)} of {rows}");
                     // The first RST the report names is one tshark saw from that side: none when tshark saw none from the server.
                     string? rstFrom = connection.GetProperty("first_rst_from").GetString();
                     if (flow.RstsFromServer == 0)
@@ -135,7 +139,7 @@ public sealed class FateEvidenceTests
                 {
                     Assert.Equal(steps[i].GetProperty("step").GetString(), r[Column($"step{i + 1}")]);
                     Assert.Equal(steps[i].GetProperty("result").GetString(), r[Column($"step{i + 1}_result")]);
-                    Assert.Equal(steps[i].GetProperty("errno").GetString() ?? "", r[Column($"step{i + 1}_errno")]);
+                    Assert.Equal(steps[i].TryGetProperty("errno", out var errno) ? errno.GetString() : "", r[Column($"step{i + 1}_errno")]);
                     Assert.Equal(Ms(steps[i].GetProperty("at_ms")), r[Column($"step{i + 1}_at_ms")]);
                 }
                 Assert.Equal(Ms(c.GetProperty("accepted_at_ms")), r[Column("accepted_at_ms")]);

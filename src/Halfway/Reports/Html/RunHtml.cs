@@ -17,7 +17,7 @@ internal static partial class RunHtml
 {
     public const string FileName = "report.html";
 
-    private static readonly string[] Columns = ["client", "wire-to-server", "wire-to-client", "server"];
+    private static readonly string[] Columns = [TimelineReport.Client, TimelineReport.WireToServer, TimelineReport.WireToClient, TimelineReport.Server];
 
     public static string Render(RunReport report)
     {
