@@ -14,13 +14,49 @@ return args switch
     ["storm", var n, var cClient] => await Storm(int.Parse(n), cClient),
     ["storm-server", var port] => await StormServer(int.Parse(port)),
     ["link", var seconds] => await Link(double.Parse(seconds, CultureInfo.InvariantCulture)),
+    ["reports", var yaml, var folder] => await Reports(yaml, folder),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Halfway.Bench storm N PATH-TO-C-CLIENT | link SECONDS");
+    Console.Error.WriteLine("usage: Halfway.Bench storm N PATH-TO-C-CLIENT | link SECONDS | reports SCENARIO.yaml FOLDER");
     return 2;
+}
+
+// A run's reports: runs the scenario once, then times each stage of writing its folder apart, so that what the
+// reports cost can be set against the run's own wall time.
+static async Task<int> Reports(string yaml, string folder)
+{
+    var scenario = ScenarioParser.Parse(File.ReadAllText(yaml), yaml);
+    Halfway.Runs.ScenarioRunner.Preflight([scenario]);
+    var watch = Stopwatch.StartNew();
+    var run = await Halfway.Runs.ScenarioRunner.RunAsync(scenario, null, CancellationToken.None);
+    double runMs = watch.Elapsed.TotalMilliseconds;
+    Directory.CreateDirectory(folder);
+    watch.Restart();
+    string capture = Halfway.Runs.RunCapture.Write(run, folder);
+    double captureMs = watch.Elapsed.TotalMilliseconds;
+    watch.Restart();
+    var analysis = Halfway.Runs.ScenarioAnalysis.Analyze(run);
+    var report = Halfway.Reports.ReportBuilder.Build([run], [analysis], folder, [capture]);
+    double analysisMs = watch.Elapsed.TotalMilliseconds;
+    watch.Restart();
+    string json = report.ToJson();
+    await File.WriteAllTextAsync(Path.Combine(folder, "report.json"), json);
+    double jsonMs = watch.Elapsed.TotalMilliseconds;
+    watch.Restart();
+    await File.WriteAllTextAsync(Path.Combine(folder, Halfway.Reports.ConnectionsCsv.FileName), Halfway.Reports.ConnectionsCsv.Render(report));
+    double csvMs = watch.Elapsed.TotalMilliseconds;
+    watch.Restart();
+    string html = Halfway.Reports.Html.RunHtml.Render(report);
+    await File.WriteAllTextAsync(Path.Combine(folder, Halfway.Reports.Html.RunHtml.FileName), html);
+    double htmlMs = watch.Elapsed.TotalMilliseconds;
+    int connections = report.Scenarios[0].Connections.Count;
+    Console.WriteLine($"connections={connections} fates={string.Join(",", report.Scenarios[0].Fates.Select(f => $"{f.Key}:{f.Value}"))}");
+    Console.WriteLine($"run_ms={runMs:0} capture_ms={captureMs:0} analysis_ms={analysisMs:0} json_ms={jsonMs:0} csv_ms={csvMs:0} html_ms={htmlMs:0}");
+    Console.WriteLine($"json_bytes={System.Text.Encoding.UTF8.GetByteCount(json)} html_bytes={System.Text.Encoding.UTF8.GetByteCount(html)}");
+    return 0;
 }
 
 // Connection storm: N connects at once to the tool's accept-immediately server, in one lab host. The clients compared
