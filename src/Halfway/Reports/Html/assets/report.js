@@ -50,7 +50,7 @@
         title: "Server socket table (every sample)", width: width, height: 240,
         scales: { x: { time: false }, drops: { auto: true } },
         axes: [{ label: "seconds since the lab started", values: function (u, v) { return v.map(function (x) { return (x / 1000).toFixed(1); }); } },
-          { label: "sockets" }, { scale: "drops", side: 1, size: 70, label: "listener drops so far", grid: { show: false } }],
+          { label: "sockets" }, { scale: "drops", side: 1, size: 70, label: "drops", grid: { show: false } }],
         series: [{ label: "t (ms)" },
           { label: "accept queue", stroke: "#1e88e5", width: 2, paths: uPlot.paths.stepped({ align: 1 }) },
           { label: "its limit", stroke: "#1e88e5", dash: [6, 4], width: 1 },
@@ -91,7 +91,7 @@
       title: "Connections and counters, cumulative", width: width, height: 260,
       scales: { x: { time: false }, counters: { auto: true } },
       axes: [{ label: "seconds since the lab started", values: function (u, v) { return v.map(function (x) { return (x / 1000).toFixed(1); }); } },
-        { label: "connections" }, { scale: "counters", side: 1, size: 70, label: "counter change since the start", grid: { show: false } }],
+        { label: "connections" }, { scale: "counters", side: 1, size: 70, label: "counters", grid: { show: false } }],
       series: series
     }, data, section.querySelector(".chart-counts"));
   }
