@@ -7,8 +7,6 @@ internal sealed record AnalysisContext
     public long? EndMicroseconds { get; init; }
     /// <summary>The server's socket table and accept() calls were observed (lab runs): their absence is then evidence.</summary>
     public bool ServerSideObserved { get; init; }
-    /// <summary>Kernel counter deltas over the observation, by nstat name (e.g. TcpExtListenOverflows).</summary>
-    public IReadOnlyDictionary<string, long>? CounterDeltas { get; init; }
     /// <summary>The listener's accept-queue limit (sock_diag idiag_wqueue), when known.</summary>
     public int? AcceptQueueLimit { get; init; }
     /// <summary>A flow with no packet for this long is finished (its fate is decided at that moment).</summary>

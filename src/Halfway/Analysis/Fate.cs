@@ -3,7 +3,7 @@ namespace Halfway.Analysis;
 /// <summary>How a connection ended up, seen from both sides. Names in output are kebab-case (<see cref="FateNames"/>).</summary>
 internal enum Fate
 {
-    /// <summary>The server's kernel completed the handshake in time (and, when the lab can tell, the application accepted it).</summary>
+    /// <summary>The server's kernel completed the handshake when the client's ACK arrived: never half-established (and, when the lab can tell, the application accepted it).</summary>
     Accepted,
     /// <summary>Half-established for a while, then completed by a re-sent ACK or by the client's data.</summary>
     AcceptedLate,

@@ -24,9 +24,6 @@ internal static class FateExplainer
         var representative = Representative(with);
         lines.Add($"For example {representative.Client} -> {representative.Server}:");
         lines.AddRange(ExplainConnection(representative, context).Select(s => "  " + s));
-        var counters = CounterSentence(fate, context);
-        if (counters is not null)
-            lines.Add(counters);
         return lines;
     }
 
@@ -224,24 +221,5 @@ internal static class FateExplainer
                     break;
             }
         }
-    }
-
-    private static string? CounterSentence(Fate fate, AnalysisContext context)
-    {
-        if (context.CounterDeltas is not { Count: > 0 } deltas)
-            return null;
-        string[] names = fate switch
-        {
-            Fate.SynDropped => ["TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtTCPReqQFullDrop"],
-            Fate.ResetAtHandshake => ["TcpExtListenOverflows", "TcpExtEmbryonicRsts"],
-            Fate.Accepted or Fate.Refused or Fate.HandshakeIncomplete => [],
-            _ => ["TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtSyncookiesSent", "TcpExtSyncookiesRecv", "TcpExtSyncookiesFailed", "TcpExtTCPDeferAcceptDrop", "TcpExtEmbryonicRsts"],
-        };
-        var parts = names.Where(n => deltas.TryGetValue(n, out var d) && d != 0)
-            .Select(n => string.Create(CultureInfo.InvariantCulture, $"{Halfway.Observe.CounterCatalogue.ShortName(n)} rose by {deltas[n]}")).ToList();
-        if (parts.Count == 0)
-            return null;
-        return "Counters: " + string.Join(", ", parts) + "." + (deltas.ContainsKey("TcpExtListenOverflows")
-            ? " (ListenOverflows counts SYNs dropped by a full accept queue as well as final ACKs.)" : "");
     }
 }

@@ -33,7 +33,7 @@ internal static class FateNames
 
     public static string Meaning(Fate fate) => fate switch
     {
-        Fate.Accepted => "the server completed the handshake in time",
+        Fate.Accepted => "the server completed the handshake when the client's ACK arrived, so it was never half-established (connect() itself may still have waited for re-sent SYNs)",
         Fate.AcceptedLate => "half-established for a while, then completed by a re-sent ACK or by the client's data",
         Fate.Queued => "complete in the server's kernel but never accepted by the application",
         Fate.ResetOnData => "the server had forgotten the connection; the client's next segment drew a bare RST",

@@ -70,9 +70,19 @@ internal static class TextReport
             text.AppendLine($"   fates: {string.Join(", ", s.Fates.OrderByDescending(f => f.Value).Select(f => $"{f.Key} {f.Value}"))}; half-established at some moment: {halfEstablished}");
         }
         var counters = CounterCatalogue.Headline.Select(c => c.Name).Where(s.Counters.ContainsKey).Select(n => $"{CounterCatalogue.ShortName(n)} +{s.Counters[n]}").ToList();
-        text.AppendLine($"   kernel counters on the server host: {(counters.Count > 0 ? string.Join(", ", counters) : "none of the headline counters moved")}");
+        text.AppendLine($"   kernel counters on the server host: {(counters.Count > 0 ? string.Join(", ", counters) : "none of the headline counters moved")}"
+            + (s.Counters.ContainsKey("TcpExtListenOverflows") ? " (ListenOverflows counts SYNs dropped by a full accept queue as well as final ACKs)" : ""));
+        var halfFates = s.Connections.Where(c => c.HalfEstablished).Select(c => c.Fate).ToHashSet(StringComparer.Ordinal);
         foreach (var explanation in s.Explanations)
-            text.AppendLine().Append("   ").AppendLine(explanation.Replace("\n", "\n   "));
+        {
+            // The console keeps the diagrams of the fates this tool is about; the others are in report.html.
+            string fate = explanation[..Math.Max(0, explanation.IndexOf(" — ", StringComparison.Ordinal))];
+            int diagram = explanation.IndexOf(DiagramHeader, StringComparison.Ordinal);
+            string shown = halfFates.Contains(fate) || diagram < 0
+                ? explanation
+                : explanation[..explanation.LastIndexOf('\n', diagram)] + $"\n(its sequence diagram: {Html.RunHtml.FileName})";
+            text.AppendLine().Append("   ").AppendLine(shown.Replace("\n", "\n   "));
+        }
         if (s.Answers.Count > 0)
         {
             text.AppendLine().AppendLine("   The seed's questions, answered from this run:");
@@ -109,6 +119,9 @@ internal static class TextReport
         foreach (var row in rows)
             text.Append("   ").AppendLine(string.Join("  ", row.Select((cell, i) => i >= 3 ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]))).TrimEnd());
     }
+
+    /// <summary>How <see cref="Analysis.SequenceDiagram"/> starts its header line (after the time column's padding).</summary>
+    private const string DiagramHeader = "time client ";
 
     public static string Plus(double ms) => "+" + Seconds(ms);
 

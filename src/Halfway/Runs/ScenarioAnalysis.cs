@@ -149,7 +149,6 @@ internal sealed class ScenarioAnalysis
             EndMicroseconds = (long)(run.DurationMs * 1000),
             ConnectionLifetimesKnown = true,
             ServerSideObserved = run.ServerTableObserved,
-            CounterDeltas = run.Counters.GetValueOrDefault("server") ?? run.Counters.GetValueOrDefault("host"),
             AcceptQueueLimit = run.AcceptQueueSamples.Count > 0 ? (int)run.AcceptQueueSamples[^1].AcceptQueueLimit : backlog,
         };
     }

@@ -2,17 +2,13 @@ using Halfway.Analysis;
 
 namespace Halfway.Tests.Analysis;
 
-/// <summary>The explanations cite the evidence with its times and the counters the context gives.</summary>
+/// <summary>The explanations cite the evidence with its times; the diagrams keep every word of every cell.</summary>
 public sealed class ExplainerTests
 {
-    private static readonly AnalysisContext Context = new()
-    {
-        AcceptQueueLimit = 2,
-        CounterDeltas = new Dictionary<string, long> { ["TcpExtListenOverflows"] = 12, ["TcpExtSyncookiesSent"] = 0 },
-    };
+    private static readonly AnalysisContext Context = new() { AcceptQueueLimit = 2 };
 
     [Fact]
-    public void Reset_on_data_names_the_resends_the_rst_and_the_counters()
+    public void Reset_on_data_names_the_resends_and_the_rst()
     {
         var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.004).SynAck(1.0001).Ack(1.004).SynAck(3.0001).Ack(3.004).Data(100, 5).BareRst(100.0002);
         var report = Assert.Single(c.Analyze());
@@ -23,8 +19,20 @@ public sealed class ExplainerTests
         Assert.Contains("the accept queue (limit 2) was full", text);
         Assert.Contains("bare RST at +100.000 s", text);
         Assert.Contains("ECONNRESET", text);
-        Assert.Contains("ListenOverflows rose by 12", text);
-        Assert.DoesNotContain("SyncookiesSent", text); // a counter that did not move is not cited
+        // Counters are the scenario's, printed once beside its fates, not in every fate's paragraph.
+        Assert.DoesNotContain("Counters:", text);
+    }
+
+    [Fact]
+    public void Sequence_diagram_widens_its_columns_instead_of_cutting_a_cell()
+    {
+        var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.004).SynAck(1.0001).Ack(1.004).Data(2, 5).BareRst(2.0002);
+        var report = Assert.Single(c.Analyze());
+        // A wire narrower than "SYN-ACK (re-sent)" and "RST (seq=ISN+1)": the diagram must widen it, not cut them.
+        var diagram = SequenceDiagram.Render(report, wireWidth: 10);
+        Assert.DoesNotContain("~", diagram);
+        foreach (var entry in report.Timeline)
+            Assert.Contains(entry.Text, diagram);
     }
 
     [Fact]
