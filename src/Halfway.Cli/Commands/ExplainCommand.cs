@@ -15,14 +15,17 @@ public static class ExplainCommand
         var json = new Option<bool>("--json") { Description = "print the report as JSON (schema in docs/explain.md)" };
         var filter = new Option<string?>("--filter") { Description = "only packets to or from this port (8080), host (10.0.0.1) or both (10.0.0.1:8080)" };
         var all = new Option<bool>("--all") { Description = "list every connection, also the plainly accepted ones (JSON)" };
+        var html = new Option<string?>("--html") { Description = "also write the report as one self-contained HTML page to this file (opens offline in any browser)" };
         var details = new Option<int>("--details") { Description = "half-established connections shown per listener in the text report", DefaultValueFactory = _ => 10 };
         var command = new Command("explain", "Find half-established TCP connections in capture files and explain each connection's fate with its evidence.\nExit codes: 0 every file read whole, 3 part of a file was damaged (report still printed), 2 unusable input.")
         {
-            files, json, filter, all, details,
+            files, json, filter, all, details, html,
         };
         command.SetAction(CommandRunner.Guard((parse, token) =>
         {
             var paths = parse.GetValue(files) ?? [];
+            if (parse.GetValue(html) is { } target && (Directory.Exists(target) || !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(target)))))
+                throw new HalfwayException($"--html {target}: {(Directory.Exists(target) ? "is a folder" : "its folder does not exist")}; give a file name in an existing folder, e.g. --html report.html");
             var filterText = parse.GetValue(filter);
             var captureFilter = filterText is null ? null : CaptureFilter.Parse(filterText);
             var context = new AnalysisContext();
@@ -40,6 +43,8 @@ public static class ExplainCommand
             }
             engine.Finish();
             var input = new ExplainInput(paths, read);
+            if (parse.GetValue(html) is { } page)
+                WriteHtml(page, input, report, context);
             if (parse.GetValue(json))
             {
                 Console.Out.Flush();
@@ -62,6 +67,19 @@ public static class ExplainCommand
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    private static void WriteHtml(string path, ExplainInput input, ExplainReport report, AnalysisContext context)
+    {
+        try
+        {
+            File.WriteAllText(path, Reports.Html.ExplainHtml.Render(input, report, context));
+            Console.Error.WriteLine($"halfway: wrote {path}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HalfwayException($"--html {path}: cannot write it ({e.Message.TrimEnd('.')}); give a file in a folder this user may write");
+        }
     }
 
     /// <summary>A progress line on stderr for big files, only when stderr is a terminal.</summary>

@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Net;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Halfway.Reports.Html;
@@ -17,16 +13,10 @@ internal static partial class RunHtml
 {
     public const string FileName = "report.html";
 
-    private static readonly string[] Columns = [TimelineReport.Client, TimelineReport.WireToServer, TimelineReport.WireToClient, TimelineReport.Server];
-
     public static string Render(RunReport report)
     {
         var html = new StringBuilder(64 * 1024 + report.Scenarios.Sum(s => s.Connections.Count) * 256);
-        html.Append("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
-            .Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">")
-            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
-            .Append("<title>halfway run ").Append(E(Path.GetFileName(report.RunFolder))).Append("</title>\n<style>")
-            .Append(HtmlAssets.Read("uPlot.min.css")).Append('\n').Append(HtmlAssets.Read("report.css")).Append("</style></head>\n<body>\n");
+        HtmlPage.Head(html, $"halfway run {Path.GetFileName(report.RunFolder)}");
         html.Append("<h1>halfway run — ").Append(E(Path.GetFileName(report.RunFolder))).Append("</h1>\n<p class=\"muted\">Started ")
             .Append(E(report.StartedAt)).Append(" on Linux ").Append(E(report.Kernel)).Append(". Files: <a href=\"report.json\">report.json</a>, <a href=\"")
             .Append(ConnectionsCsv.FileName).Append("\">").Append(ConnectionsCsv.FileName).Append("</a>");
@@ -43,8 +33,7 @@ internal static partial class RunHtml
         }
         for (int i = 0; i < report.Scenarios.Count; i++)
             Scenario(html, report.Scenarios[i], i);
-        html.Append("<script>").Append(HtmlAssets.ForScript(HtmlAssets.Read("uPlot.iife.min.js"))).Append("</script>\n<script>")
-            .Append(HtmlAssets.ForScript(HtmlAssets.Read("report.js"))).Append("</script>\n</body></html>\n");
+        HtmlPage.Scripts(html);
         return html.ToString();
     }
 
@@ -62,10 +51,7 @@ internal static partial class RunHtml
         foreach (var note in s.Notes)
             html.Append($"<p class=\"muted\">note: {E(note)}</p>\n");
 
-        html.Append("<div class=\"chips\">");
-        foreach (var (fate, count) in s.Fates.OrderByDescending(f => f.Value))
-            html.Append($"<span class=\"chip fate\" data-fate=\"{E(fate)}\" data-count=\"{count}\" style=\"background:{FateColor(fate)}33;border-color:{FateColor(fate)}\">{E(fate)} {count}</span>");
-        html.Append($"<span class=\"chip\">half-established at some moment: <b class=\"half-count\">{halfEstablished}</b></span></div>\n");
+        HtmlPage.FateChips(html, s.Fates.OrderByDescending(f => f.Value).Select(f => (f.Key, (long)f.Value)), halfEstablished);
 
         html.Append("<table>");
         Row(html, "server", $"backlog {s.Backlog}, {s.AcceptPolicy}");
@@ -85,11 +71,7 @@ internal static partial class RunHtml
         Row(html, "settings changed", s.SettingsChanged.Count == 0 ? "none: this kernel's defaults" : string.Join("; ", s.SettingsChanged.Select(c => $"{c.Host}: {c.Name} = {c.Value} (default {c.Default})")));
         html.Append("</table>\n");
 
-        html.Append("<h3>The server over time</h3><div class=\"chart chart-queue\"></div><div class=\"chart chart-counts\"></div>\n");
-        html.Append("<h3>Every connection</h3><p class=\"muted\">One line per connection, on the same time axis: grey while connect() waits, dashed orange while half-established (the client connected, the server's kernel not), then the fate's colour; a blue tick when the application accepted it, a red dot at its first RST. Click a line for its sequence.</p>\n");
-        html.Append("<div class=\"controls\"><label><input type=\"checkbox\" class=\"group-by-fate\" checked> group by fate</label></div>\n");
-        html.Append("<div class=\"lifelines-scroll\"><div class=\"lifelines\"></div></div><div class=\"picked\"></div>\n");
-        html.Append("<h3>One connection of each fate</h3><div class=\"representatives\"></div>\n");
+        HtmlPage.Pictures(html, Data(s, index), "One line per connection, on the same time axis: grey while connect() waits, dashed orange while half-established (the client connected, the server's kernel not), then the fate's colour; a blue tick when the application accepted it, a red dot at its first RST. Click a line for its sequence.", serverOverTime: true);
 
         if (s.Remedies.Count > 0)
         {
@@ -115,111 +97,19 @@ internal static partial class RunHtml
             html.Append($"<tr><td class=\"mono\">{E(name)}</td><td class=\"n\">+{delta}</td></tr>");
         html.Append("</table>\n");
 
-        html.Append("<script type=\"application/json\" class=\"scenario-data\">").Append(Data(s, index)).Append("</script>\n</section>\n");
+        html.Append("</section>\n");
     }
 
-    /// <summary>
-    /// The scenario's data for report.js: connections as tuples (client, fate index, half-established, kind index, connect
-    /// start, connect returned, server completed, accepted, end, first RST, RST from), timelines as flat (ms, column,
-    /// string index) triples over one string table, and a representative per fate (the one its explanation shows).
-    /// </summary>
-    private static string Data(ScenarioReport s, int index)
-    {
-        var fates = s.Connections.Select(c => c.Fate).Distinct().OrderBy(f => f, StringComparer.Ordinal).ToList();
-        var kinds = new List<string> { "" };
-        kinds.AddRange(s.Connections.Select(c => c.Kind).OfType<string>().Distinct().OrderBy(k => k, StringComparer.Ordinal));
-        var strings = new Dictionary<string, int>(StringComparer.Ordinal);
-        int StringIndex(string text)
+    private static HtmlSectionData Data(ScenarioReport s, int index) => new(
+        index, s.Name, s.Server, s.DurationMs, s.ServerOverTime, s.CountersOverTime,
+        s.Connections.Select(c =>
         {
-            if (!strings.TryGetValue(text, out int i))
-                strings[text] = i = strings.Count;
-            return i;
-        }
-
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.Default }))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("id", index);
-            json.WriteString("name", s.Name);
-            json.WriteString("server_address", s.Server);
-            json.WriteNumber("durationMs", s.DurationMs);
-            Strings(json, "fates", fates);
-            Strings(json, "kinds", kinds);
-            if (s.ServerOverTime is { } over)
-            {
-                json.WriteStartObject("server");
-                Numbers(json, "t", over.AtMs);
-                Numbers(json, "queue", over.AcceptQueue.Select(q => (double)q));
-                Numbers(json, "synRecv", over.SynRecv.Select(q => (double)q));
-                Numbers(json, "drops", over.Drops.Select(q => (double)q));
-                json.WriteNumber("limit", over.AcceptQueueLimit ?? 0);
-                json.WriteEndObject();
-            }
-            else
-                json.WriteNull("server");
-            json.WriteStartObject("counters");
-            Numbers(json, "t", s.CountersOverTime.Select(c => c.AtMs));
-            json.WriteStartObject("series");
-            foreach (var name in s.CountersOverTime.SelectMany(c => c.Counters.Keys).Distinct().Order(StringComparer.Ordinal))
-                Numbers(json, Observe.CounterCatalogue.ShortName(name), s.CountersOverTime.Select(c => (double)c.Counters.GetValueOrDefault(name)));
-            json.WriteEndObject();
-            json.WriteEndObject();
-
-            json.WriteStartArray("c");
-            foreach (var c in s.Connections)
-            {
-                var connect = c.Steps.Count > 0 ? c.Steps[0] : null;
-                json.WriteStartArray();
-                json.WriteStringValue(c.Client ?? "?");
-                json.WriteNumberValue(fates.IndexOf(c.Fate));
-                json.WriteNumberValue(c.HalfEstablished ? 1 : 0);
-                json.WriteNumberValue(c.Kind is null ? 0 : kinds.IndexOf(c.Kind));
-                Number(json, connect is null ? null : Math.Round(connect.AtMs - connect.DurationMs, 1));
-                Number(json, c.ConnectedAtMs);
-                Number(json, c.ServerCompletedAtMs);
-                Number(json, c.AcceptedAtMs);
-                Number(json, c.Steps.Count > 0 ? c.Steps.Max(step => step.AtMs) : null);
-                Number(json, c.FirstRstAtMs);
-                if (c.FirstRstFrom is null)
-                    json.WriteNullValue();
-                else
-                    json.WriteNumberValue(c.FirstRstFrom == "client" ? 1 : 0);
-                json.WriteEndArray();
-            }
-            json.WriteEndArray();
-
-            json.WriteStartArray("tl");
-            foreach (var c in s.Connections)
-            {
-                json.WriteStartArray();
-                foreach (var t in c.Timeline)
-                {
-                    json.WriteNumberValue(Math.Round(t.AtMs, 1));
-                    json.WriteNumberValue(Math.Max(0, Array.IndexOf(Columns, t.Where)));
-                    json.WriteNumberValue(StringIndex(t.Text));
-                }
-                json.WriteEndArray();
-            }
-            json.WriteEndArray();
-            Strings(json, "strings", strings.OrderBy(kv => kv.Value).Select(kv => kv.Key));
-
-            json.WriteStartArray("reps");
-            foreach (var fate in s.Fates.OrderByDescending(f => f.Value).Select(f => f.Key))
-            {
-                int rep = Representative(s, fate);
-                if (rep < 0)
-                    continue;
-                json.WriteStartArray();
-                json.WriteStringValue(fate);
-                json.WriteNumberValue(rep);
-                json.WriteEndArray();
-            }
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
+            var connect = c.Steps.Count > 0 ? c.Steps[0] : null;
+            return new HtmlConnection(c.Client ?? "?", c.Fate, c.HalfEstablished, c.Kind,
+                connect is null ? null : Math.Round(connect.AtMs - connect.DurationMs, 1), c.ConnectedAtMs, c.ServerCompletedAtMs, c.AcceptedAtMs,
+                c.Steps.Count > 0 ? c.Steps.Max(step => step.AtMs) : null, c.FirstRstAtMs, c.FirstRstFrom, c.Timeline);
+        }).ToList(),
+        s.Fates.OrderByDescending(f => f.Value).Select(f => (f.Key, Representative(s, f.Key))).Where(r => r.Item2 >= 0).ToList());
 
     /// <summary>The connection the fate's explanation uses as its example, so the picture and the text show the same one.</summary>
     private static int Representative(ScenarioReport s, string fate)
@@ -237,49 +127,7 @@ internal static partial class RunHtml
     [GeneratedRegex(@"For example (\S+) ->")]
     private static partial Regex ExampleClient();
 
-    private static void Strings(Utf8JsonWriter json, string name, IEnumerable<string> values)
-    {
-        json.WriteStartArray(name);
-        foreach (var v in values)
-            json.WriteStringValue(v);
-        json.WriteEndArray();
-    }
+    private static void Row(StringBuilder html, string name, string value) => HtmlPage.Row(html, name, value);
 
-    private static void Numbers(Utf8JsonWriter json, string name, IEnumerable<double> values)
-    {
-        json.WriteStartArray(name);
-        foreach (var v in values)
-            json.WriteNumberValue(v);
-        json.WriteEndArray();
-    }
-
-    private static void Number(Utf8JsonWriter json, double? value)
-    {
-        if (value is { } v)
-            json.WriteNumberValue(v);
-        else
-            json.WriteNullValue();
-    }
-
-    private static void Row(StringBuilder html, string name, string value) =>
-        html.Append("<tr><th>").Append(E(name)).Append("</th><td>").Append(E(value)).Append("</td></tr>");
-
-    /// <summary>The colours report.js uses, for the chips written here.</summary>
-    private static string FateColor(string fate) => fate switch
-    {
-        "accepted" => "#4caf50",
-        "accepted-late" => "#8bc34a",
-        "queued" => "#03a9f4",
-        "reset-on-data" => "#e53935",
-        "reset-at-handshake" => "#ad1457",
-        "stranded" => "#ff9800",
-        "still-half-established" => "#ffc107",
-        "client-aborted" => "#795548",
-        "handshake-incomplete" => "#9e9e9e",
-        "syn-dropped" => "#607d8b",
-        "refused" => "#5e35b1",
-        _ => "#bdbdbd",
-    };
-
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    private static string E(string text) => HtmlPage.E(text);
 }
