@@ -102,7 +102,7 @@ internal static class ReportBuilder
     }
 
     /// <summary>A RST from either side: the server's bare RST, its RST|ACK (refusal, abort), or the client's.</summary>
-    private static bool IsRst(ConnectionEvent e) => e.Kind switch
+    public static bool IsRst(ConnectionEvent e) => e.Kind switch
     {
         ConnectionEventKind.ServerBareRst or ConnectionEventKind.ServerRefused or ConnectionEventKind.ClientRst => true,
         // The tracker keeps the segment's flags in the upper half of the value for a complete socket's segments.
@@ -146,7 +146,7 @@ internal static class ReportBuilder
                 Math.Round(g.Min(s => s.AtMs), 1), Math.Round(g.Max(s => s.AtMs), 1)))
             .ToList();
 
-    private static string ColumnName(TimelineColumn column) => column switch
+    public static string ColumnName(TimelineColumn column) => column switch
     {
         TimelineColumn.Client => TimelineReport.Client,
         TimelineColumn.WireToServer => TimelineReport.WireToServer,

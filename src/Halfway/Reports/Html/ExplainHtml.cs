@@ -92,20 +92,9 @@ internal static class ExplainHtml
         html.Append("</section>\n");
     }
 
-    private static bool IsRst(ConnectionEvent e) => e.Kind switch
-    {
-        ConnectionEventKind.ServerBareRst or ConnectionEventKind.ServerRefused or ConnectionEventKind.ClientRst => true,
-        ConnectionEventKind.ServerCompleteSocket => (((Wire.TcpFlags)(e.Value >> 32)) & Wire.TcpFlags.Rst) != 0,
-        _ => false,
-    };
+    private static bool IsRst(ConnectionEvent e) => ReportBuilder.IsRst(e);
 
-    private static string Column(TimelineColumn column) => column switch
-    {
-        TimelineColumn.Client => TimelineReport.Client,
-        TimelineColumn.WireToServer => TimelineReport.WireToServer,
-        TimelineColumn.WireToClient => TimelineReport.WireToClient,
-        _ => TimelineReport.Server,
-    };
+    private static string Column(TimelineColumn column) => ReportBuilder.ColumnName(column);
 
     private static string E(string text) => HtmlPage.E(text);
 }
