@@ -15,6 +15,12 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
     private readonly List<long> _serverGaps = []; // SYN -> SYN-ACK
     private readonly List<long> _clientGaps = []; // SYN-ACK -> client's ACK
     private const int MaxGapSamples = 20_000;
+    private long _handshakesLeftOut; // completed handshakes whose SYN or SYN-ACK was re-sent: their gaps include a retransmission timer
+
+    /// <summary>Completed handshakes whose timings tell where the capture was taken (one SYN, one SYN-ACK, the ACK), up to the sample bound.</summary>
+    public int HandshakesUsed => _serverGaps.Count;
+    /// <summary>Completed handshakes left out of that inference because the client re-sent its SYN or the server its SYN-ACK.</summary>
+    public long HandshakesLeftOut => _handshakesLeftOut;
 
     public long Connections { get; private set; }
     public long HalfEstablished { get; private set; }
@@ -65,15 +71,25 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
     }
 
     private static HandshakeTimes HandshakeOf(ConnectionReport report) =>
-        new(report.Facts.SynAt ?? 0, report.Facts.SynAckAt ?? 0, report.Facts.HandshakeAckAt ?? 0, report.SynAckResends);
+        new(report.Facts.AnsweredSynAt ?? 0, report.Facts.SynAckAt ?? 0, report.Facts.HandshakeAckAt ?? 0, report.Facts.SynAckResendsBeforeAck, report.Facts.SynsBeforeSynAck);
 
-    private void SampleHandshake(in HandshakeTimes h)
+    /// <summary>
+    /// Keeps the gaps of a handshake that completed on its first SYN and first SYN-ACK. A re-sent SYN would put the
+    /// client's retransmission timer (1 s, 3 s...) into SYN → SYN-ACK, and a SYN-ACK re-sent before the ACK the server's
+    /// into SYN-ACK → ACK: those measure timers, not distance, and are left out (counted). Re-sends after the ACK do not
+    /// touch the handshake's gaps.
+    /// </summary>
+    internal void SampleHandshake(in HandshakeTimes h)
     {
-        if (h.SynAt != 0 && h.SynAckAt >= h.SynAt && h.AckAt >= h.SynAckAt && h.SynAckResends == 0)
+        if (h.SynAt == 0 || h.SynAckAt < h.SynAt || h.AckAt < h.SynAckAt || h.AckAt == 0)
+            return;
+        if (h.SynAckResendsBeforeAck != 0 || h.SynsBeforeSynAck != 1)
         {
-            _serverGaps.Add(h.SynAckAt - h.SynAt);
-            _clientGaps.Add(h.AckAt - h.SynAckAt);
+            _handshakesLeftOut++;
+            return;
         }
+        _serverGaps.Add(h.SynAckAt - h.SynAt);
+        _clientGaps.Add(h.AckAt - h.SynAckAt);
     }
 
     /// <summary>
@@ -83,9 +99,11 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
     public string? VantagePoint()
     {
         if (_serverGaps.Count < 3)
-            return null;
+            return _handshakesLeftOut == 0 ? null : string.Create(CultureInfo.InvariantCulture,
+                $"undetermined: {_serverGaps.Count} handshake(s) completed on their first SYN and SYN-ACK, too few to tell; {_handshakesLeftOut:N0} with a re-sent SYN or SYN-ACK left out (their gaps measure retransmission timers, not distance)");
         long serverGap = Median(_serverGaps), clientGap = Median(_clientGaps);
-        string timing = $"the SYN-ACK follows the SYN after {TimeText.Duration(serverGap)}, the client's ACK follows the SYN-ACK after {TimeText.Duration(clientGap)} (medians)";
+        string leftOut = _handshakesLeftOut == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"; {_handshakesLeftOut:N0} with a re-sent SYN or SYN-ACK left out");
+        string timing = string.Create(CultureInfo.InvariantCulture, $"the SYN-ACK follows the SYN after {TimeText.Duration(serverGap)}, the client's ACK follows the SYN-ACK after {TimeText.Duration(clientGap)} (medians of the {_serverGaps.Count:N0} handshakes that completed on their first SYN and SYN-ACK{leftOut})");
         if (clientGap > 4 * serverGap && clientGap >= 200)
             return $"near the server: {timing}";
         if (serverGap > 4 * clientGap && serverGap >= 200)

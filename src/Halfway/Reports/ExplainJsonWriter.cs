@@ -30,6 +30,8 @@ internal static class ExplainJsonWriter
         json.WriteNumber("half_established_total", report.HalfEstablished);
         if (report.VantagePoint() is { } vantage)
             json.WriteString("capture_point", vantage);
+        json.WriteNumber("capture_point_handshakes_used", report.HandshakesUsed);
+        json.WriteNumber("capture_point_handshakes_left_out", report.HandshakesLeftOut);
 
         json.WriteStartArray("listeners");
         foreach (var listener in report.Listeners)
