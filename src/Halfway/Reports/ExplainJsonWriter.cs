@@ -7,7 +7,7 @@ namespace Halfway.Reports;
 /// <summary>The --json form of `halfway explain` (schema in docs/explain.md). Times are seconds: absolute (Unix) and relative to each connection's first event.</summary>
 internal static class ExplainJsonWriter
 {
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private const int FlushAtBytes = 64 * 1024;
 
@@ -46,7 +46,14 @@ internal static class ExplainJsonWriter
             json.WriteEndObject();
             json.WriteStartArray("likely_causes");
             foreach (var cause in report.LikelyCauses(listener))
-                json.WriteStringValue(cause);
+            {
+                json.WriteStartObject();
+                json.WriteString("cause", cause.Name);
+                json.WriteString("support", cause.SupportName);
+                json.WriteString("evidence", cause.Evidence);
+                json.WriteString("confirm_on_server", cause.Confirm);
+                json.WriteEndObject();
+            }
             json.WriteEndArray();
             json.WriteEndObject();
         }

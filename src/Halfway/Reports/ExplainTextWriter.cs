@@ -28,9 +28,9 @@ internal static class ExplainTextWriter
             var causes = report.LikelyCauses(listener);
             if (causes.Count > 0)
             {
-                output.WriteLine("  What most likely happened:");
+                output.WriteLine("  Causes, ranked by what this capture supports:");
                 foreach (var cause in causes)
-                    output.WriteLine("  - " + cause);
+                    output.WriteLine($"  - [{cause.SupportName}] {cause.Name}: {cause.Evidence}. To confirm on the server: {cause.Confirm}.");
             }
             var halves = report.Kept.Where(c => c.HalfEstablished && c.Server == listener.Server).ToList();
             if (halves.Count > 0)
