@@ -40,6 +40,8 @@ internal static class ExplainJsonWriter
             json.WriteString("server", listener.Server.ToString());
             json.WriteNumber("connections", listener.Connections);
             json.WriteNumber("half_established", listener.HalfEstablished);
+            json.WriteNumber("half_established_certain", listener.Certain);
+            json.WriteNumber("half_established_likely", listener.Likely);
             json.WriteStartObject("fates");
             foreach (var (fate, count) in listener.ByFate)
                 json.WriteNumber(FateNames.Name(fate), count);
@@ -93,6 +95,11 @@ internal static class ExplainJsonWriter
         json.WriteString("fate", c.FateName);
         json.WriteBoolean("half_established", c.HalfEstablished);
         if (c.Kind is null) json.WriteNull("kind"); else json.WriteString("kind", c.Kind);
+        if (c.Confidence is { } confidence)
+        {
+            json.WriteString("confidence", confidence.Name);
+            json.WriteString("confidence_reason", confidence.Reason);
+        }
         json.WriteString("reason", c.Reason);
         json.WriteNumber("first_seen", Seconds(c.FirstSeenAtMicroseconds));
         WriteOptional(json, "connected_at", c.ConnectedAtMicroseconds);
