@@ -89,6 +89,8 @@ internal sealed class CaptureReader : IDisposable
     /// <param name="length">Read only this many bytes of the file (its length when a first reader opened it), or all of it.</param>
     public static CaptureReader Open(string path, long? length = null)
     {
+        if (path == StandardInputName && !Console.IsInputRedirected)
+            throw new HalfwayException("'-' reads a capture from standard input, which is a terminal here: pipe one into it (`tcpdump -w - | halfway explain -`) or give a file");
         if (path == StandardInputName)
             return new CaptureReader(Console.OpenStandardInput(1 << 16), "standard input");
         if (Directory.Exists(path))
