@@ -26,6 +26,8 @@ mix="$out/mix.pcap"
 many="$out/flows.pcap"
 "$out/generator/explain-capture-generator" --out "$mix" --packets "$packets_target" 2>"$out/mix.txt"
 "$out/generator/explain-capture-generator" --out "$many" --mode flows --flows "$flows" 2>"$out/flows.txt"
+short="$out/short.pcap"
+"$out/generator/explain-capture-generator" --out "$short" --mode short --packets 2000000 2>"$out/short.txt"
 # Written just now: let the kernel write the files back before timing, or the writeback competes with the runs.
 sync
 cat "$out/mix.txt" >&2
@@ -66,6 +68,29 @@ read -r ts_wall ts_cpu _ < <(measure 1 tshark -r "$mix" -q -z conv,tcp)
 read -r small_wall _ _ < <(measure 5 "$halfway" explain "$root/docs/examples/explain-example.pcap")
 read -r fl_wall fl_cpu fl_kb < <(measure 1 "$halfway" explain "$many")
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b/a}'; }
+# Text and --json on both capture shapes, interleaved with tcpdump round after round (medians of 5).
+declare -A shape_walls
+for _ in $(seq 5); do
+  for shape in mix short; do
+    file="$out/$shape.pcap"
+    read -r w _ _ < <(measure 1 "$halfway" explain "$file"); shape_walls[$shape.text]+="$w "
+    read -r w _ _ < <(measure 1 "$halfway" explain --json "$file"); shape_walls[$shape.json]+="$w "
+    read -r w _ _ < <(measure 1 tcpdump -r "$file" -w /dev/null); shape_walls[$shape.tcpdump]+="$w "
+  done
+done
+shape_rows=""
+for shape in mix short; do
+  file="$out/$shape.pcap"
+  t_text=$(median ${shape_walls[$shape.text]}); t_json=$(median ${shape_walls[$shape.json]}); t_td=$(median ${shape_walls[$shape.tcpdump]})
+  "$halfway" explain --json "$file" > "$out/$shape.json"
+  json_bytes=$(stat -c %s "$out/$shape.json")
+  reported=$(grep -o '"client":' "$out/$shape.json" | wc -l)
+  per=$(awk -v b="$json_bytes" -v n="$reported" 'BEGIN{printf "%.0f", (n ? b/n : 0)}')
+  shape_rows+="| $shape | $(sed -n 's/^wrote \([0-9,]*\) packets.*/\1/p' "$out/$shape.txt") | $t_td s | $t_text s ($(ratio "$t_text" "$t_td")x) | $t_json s ($(ratio "$t_json" "$t_td")x) | $((json_bytes / 1000)) kB, $reported connections, $per B each |
+"
+done
+
 pps() { awk -v n="$packets" -v t="$1" 'BEGIN{printf "%.0f", n/t}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b/a}'; }
 hw_pps=$(pps "$hw_wall"); td_pps=$(pps "$td_wall"); ts_pps=$(pps "$ts_wall")
@@ -76,11 +101,12 @@ ratio_tcpdump_cpu=$(ratio "$hw_cpu" "$td_cpu")
 ratio_tcpdump_median=$(ratio "$hw_median" "$td_median")
 fates=$("$halfway" explain "$mix" | sed -n '2p;/^Listener 10.0.0.1:8080/{n;p}' | tr -s ' ' | paste -sd ' ')
 
+load=$(cut -d' ' -f1-3 /proc/loadavg) # other work on the machine skews the ratios: recorded with them
 results="$root/bench/RESULTS.md"
 section=$(cat <<MD
 ## explain
 
-$(date -u +%Y-%m-%d) · machine: 2 cores (shared), Linux $(uname -r | cut -d- -f1), $(dotnet --version | sed 's/^/.NET SDK /') · \`bench/run.sh explain\`
+$(date -u +%Y-%m-%d) · load average at the end: $load · machine: 2 cores (shared), Linux $(uname -r | cut -d- -f1), $(dotnet --version | sed 's/^/.NET SDK /') · \`bench/run.sh explain\`
 
 Synthetic capture (Ethernet, \`-s 128\`, $packets packets, $size_mb MB, made by \`bench/explain/Generator\`):
 $(sed 's/^wrote [0-9,]* packets to [^:]*: //' "$out/mix.txt").
@@ -93,6 +119,12 @@ halfway found: $fates
 | \`tcpdump -r FILE -w /dev/null\` | $td_wall s | $td_median s | $td_cpu s | $td_pps | ${ratio_tcpdump}x (medians ${ratio_tcpdump_median}x; CPU ${ratio_tcpdump_cpu}x), target ≥ 1 |
 | \`tshark -r FILE -q -z conv,tcp\` | $ts_wall s | | $ts_cpu s | $ts_pps | ${ratio_tshark}x (CPU ${ratio_tshark_cpu}x), target ≥ 30 |
 
+Text and \`--json\` on two capture shapes (\`mix\` above; \`short\`: $(sed 's/^wrote [0-9,]* packets to [^:]*: //' "$out/short.txt"), 9-packet
+connections, 1 in 20 half-established), medians of 5 rounds interleaved with \`tcpdump -r FILE -w /dev/null\` (target ≥ 1x for both):
+
+| capture | packets | tcpdump | text (x tcpdump) | --json (x tcpdump) | JSON size |
+|---|---|---|---|---|---|
+$shape_rows
 Peak memory of \`halfway explain\`: $((hw_kb / 1024)) MB on this capture; $((fl_kb / 1024)) MB with $flows concurrent flows
 (every connection open at the end of a $((flows * 3)) packet capture; $fl_wall s).
 The machine's 2 cores are shared with other work: wall times vary between runs; ratios come from one run on the same file.

@@ -3,8 +3,8 @@ using Halfway.Wire;
 
 // Synthesises a capture for the explain benchmark, as tcpdump -s 128 would write it on the server host (Ethernet,
 // microsecond pcap): a stream of ordinary HTTP-like connections with a share of half-established ones, look-alikes and
-// noise. "--mode flows" instead opens N connections and never closes them: N concurrent flows at the end of the file.
-//   explain-capture-generator --out FILE [--packets 2200000] [--mode mix|flows] [--flows 1000000] [--seed 1]
+// noise. "--mode short": 9-packet connections, 1 in 20 half-established. "--mode flows" instead opens N connections and never closes them: N concurrent flows at the end of the file.
+//   explain-capture-generator --out FILE [--packets 2200000] [--mode mix|flows|short] [--flows 1000000] [--seed 1]
 
 var options = ParseArguments(args);
 string output = options.GetValueOrDefault("out") ?? throw new ArgumentException("--out FILE is required");
@@ -32,6 +32,20 @@ if (mode == "flows")
         packets.Add(new(t + 1040, client, server, cIsn + 1, sIsn + 1, TcpFlags.Ack, 0));
     }
     counts["open flows"] = flows;
+}
+else if (mode == "short")
+{
+    // Short connections of 9 packets each (handshake, one request and response, close), 1 in 20 half-established: the
+    // final ACK was not taken, the server re-sent its SYN-ACK after it, and the client's request completed it.
+    int index = 0;
+    long t = start;
+    while (packets.Count < targetPackets)
+    {
+        var client = ClientOf(index);
+        t += random.Next(20, 60);
+        string kind = index++ % 20 == 19 ? ShortHalfEstablished(t, client) : ShortNormal(t, client);
+        counts[kind] = counts.GetValueOrDefault(kind) + 1;
+    }
 }
 else
 {
@@ -85,6 +99,36 @@ string Normal(long t, IpEndpoint client, bool duplicate)
     packets.Add(new(at + 100, server, client, s + 1, c + 2, TcpFlags.Fin | TcpFlags.Ack, 0));
     packets.Add(new(at + rtt + 100, client, server, c + 2, s + 2, TcpFlags.Ack, 0));
     return duplicate ? "accepted (captured twice)" : "accepted";
+}
+
+string ShortNormal(long t, IpEndpoint client)
+{
+    uint c = (uint)random.Next(), s = (uint)random.Next();
+    long rtt = random.Next(500, 5_000);
+    Handshake(t, client, c, s, rtt);
+    long at = t + rtt + 50;
+    packets.Add(new(at, client, server, c + 1, s + 1, TcpFlags.Ack | TcpFlags.Psh, 100));
+    packets.Add(new(at + 300, server, client, s + 1, c + 101, TcpFlags.Ack | TcpFlags.Psh, 500));
+    packets.Add(new(at + rtt + 300, client, server, c + 101, s + 501, TcpFlags.Ack, 0));
+    packets.Add(new(at + rtt + 1300, client, server, c + 101, s + 501, TcpFlags.Fin | TcpFlags.Ack, 0));
+    packets.Add(new(at + rtt + 1400, server, client, s + 501, c + 102, TcpFlags.Fin | TcpFlags.Ack, 0));
+    packets.Add(new(at + 2 * rtt + 1400, client, server, c + 102, s + 502, TcpFlags.Ack, 0));
+    return "accepted";
+}
+
+string ShortHalfEstablished(long t, IpEndpoint client)
+{
+    uint c = (uint)random.Next(), s = (uint)random.Next();
+    long rtt = random.Next(500, 5_000);
+    Handshake(t, client, c, s, rtt);
+    packets.Add(new(t + 1_000_000, server, client, s, c + 1, TcpFlags.Syn | TcpFlags.Ack, 0)); // the ACK was not taken
+    packets.Add(new(t + 1_000_000 + rtt, client, server, c + 1, s + 1, TcpFlags.Ack, 0));
+    long at = t + 1_500_000;
+    packets.Add(new(at, client, server, c + 1, s + 1, TcpFlags.Ack | TcpFlags.Psh, 100));
+    packets.Add(new(at + 300, server, client, s + 1, c + 101, TcpFlags.Ack | TcpFlags.Psh, 500));
+    packets.Add(new(at + rtt + 300, client, server, c + 101, s + 501, TcpFlags.Fin | TcpFlags.Ack, 0));
+    packets.Add(new(at + rtt + 400, server, client, s + 501, c + 102, TcpFlags.Fin | TcpFlags.Ack, 0));
+    return "accepted-late";
 }
 
 void Handshake(long t, IpEndpoint client, uint c, uint s, long rtt)

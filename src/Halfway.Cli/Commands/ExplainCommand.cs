@@ -9,21 +9,26 @@ namespace Halfway.Cli.Commands;
 /// <summary>`halfway explain FILE...`: finds the half-established connections in capture files and explains each fate.</summary>
 public static class ExplainCommand
 {
+    /// <summary>The input holds no TCP packet (before any --filter): there is nothing to explain.</summary>
+    public const int NoTcpExitCode = 4;
+
     public static Command Create()
     {
-        var files = new Argument<string[]>("FILE") { Description = "pcap or pcapng files (gzip allowed, any extension), read in order as one observation", Arity = ArgumentArity.OneOrMore };
+        var files = new Argument<string[]>("FILE") { Description = "pcap or pcapng files (gzip allowed, any extension), read in order as one observation; - reads standard input as a stream (tcpdump -w - | halfway explain -)", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "print the report as JSON (schema in docs/explain.md)" };
         var filter = new Option<string?>("--filter") { Description = "only packets to or from this port (8080), host (10.0.0.1) or both (10.0.0.1:8080)" };
         var all = new Option<bool>("--all") { Description = "list every connection, also the plainly accepted ones (JSON)" };
         var html = new Option<string?>("--html") { Description = "also write the report as one self-contained HTML page to this file (opens offline in any browser)" };
         var details = new Option<int>("--details") { Description = "half-established connections shown per listener in the text report", DefaultValueFactory = _ => 10 };
-        var command = new Command("explain", "Find half-established TCP connections in capture files and explain each connection's fate with its evidence.\nExit codes: 0 every file read whole, 3 part of a file was damaged (report still printed), 2 unusable input.")
+        var command = new Command("explain", "Find half-established TCP connections in capture files and explain each connection's fate with its evidence.\nExit codes: 0 every file read whole, 3 part of a file was damaged (report still printed), 4 no TCP packet in the input, 2 unusable input.")
         {
             files, json, filter, all, details, html,
         };
         command.SetAction(CommandRunner.Guard((parse, token) =>
         {
             var paths = parse.GetValue(files) ?? [];
+            if (paths.Count(p => p == CaptureReader.StandardInputName) > 1)
+                throw new HalfwayException("'-' (standard input) can be given only once");
             if (parse.GetValue(html) is { } target && (Directory.Exists(target) || !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(target)))))
                 throw new HalfwayException($"--html {target}: {(Directory.Exists(target) ? "is a folder" : "its folder does not exist")}; give a file name in an existing folder, e.g. --html report.html");
             var filterText = parse.GetValue(filter);
@@ -42,6 +47,13 @@ public static class ExplainCommand
                 progress?.Clear();
             }
             engine.Finish();
+            if (read.TcpPackets == 0 && read.FilteredOut == 0 && !read.Damaged)
+            {
+                // Nothing to explain: a report of zeros would read as "no problem here", which the capture cannot say.
+                string what = read.Frames == 0 ? "no packets at all" : $"no TCP packets among its {read.Frames:N0} frames";
+                throw new HalfwayException($"{string.Join(", ", paths.Select(p => p == CaptureReader.StandardInputName ? "standard input" : p))}: {what}; " +
+                    "a capture filter may have left TCP out (capture again with one that keeps it, e.g. `tcpdump -i any -w FILE tcp port 8080`)", NoTcpExitCode);
+            }
             var input = new ExplainInput(paths, read);
             if (parse.GetValue(html) is { } page)
                 WriteHtml(page, input, report, context);

@@ -42,7 +42,8 @@ internal sealed class ConnectionClassifier
         public int EvidenceDropped;
 
         public long? FirstAt, LastAt, SynAt, SynAckAt, RefusedAt, ConnectedAt, AckReachedServerAt;
-        public int SynCount;
+        public int SynCount, SynsBeforeSynAck, SynAckResendsBeforeAck;
+        public long? AnsweredSynAt; // the last SYN before the first SYN-ACK: the one it answered
         public int ResendsAfterAck;
         public long? FirstResendAfterAckAt, LastResendAt, PreviousResendAt;
         public long? FirstDataAt, LastClientSegmentAt;
@@ -78,10 +79,12 @@ internal sealed class ConnectionClassifier
                 _s.SawStart = true;
                 _s.SynAt ??= at;
                 _s.SynCount++;
+                NoteSynBeforeSynAck(at);
                 Keep(e);
                 break;
             case ConnectionEventKind.ClientSynRetransmitted:
                 _s.SynCount++;
+                NoteSynBeforeSynAck(at);
                 Keep(e);
                 break;
             case ConnectionEventKind.ServerSynAck:
@@ -97,6 +100,8 @@ internal sealed class ConnectionClassifier
                 _s.SawStart = true;
                 _s.SynAckAt ??= at;
                 _s.SynAckResends++;
+                if (_s.HandshakeAckAt is null)
+                    _s.SynAckResendsBeforeAck++;
                 if (_s.ConnectedAt is { } connected && at > connected && _s.ServerCompleteAt is null)
                 {
                     _s.ResendsAfterAck++;
@@ -275,9 +280,20 @@ internal sealed class ConnectionClassifier
             _s.AcceptedAt, _evidence.ToArray()) { Facts = Facts(silence) };
     }
 
+    private void NoteSynBeforeSynAck(long at)
+    {
+        if (_s.ServerSynAckAt is not null)
+            return;
+        _s.SynsBeforeSynAck++;
+        _s.AnsweredSynAt = at;
+    }
+
     private ConnectionFacts Facts(long? silence) => new()
     {
         SynAt = _s.SynAt,
+        AnsweredSynAt = _s.AnsweredSynAt,
+        SynsBeforeSynAck = _s.SynsBeforeSynAck,
+        SynAckResendsBeforeAck = _s.SynAckResendsBeforeAck,
         SynAckAt = _s.ServerSynAckAt,
         HandshakeAckAt = _s.HandshakeAckAt,
         HandshakeAckDroppedByLink = _s.HandshakeAckDroppedByLink,
@@ -300,7 +316,7 @@ internal sealed class ConnectionClassifier
         && _s.BareRstAt is null && _s.CallResetAt is null && _s.ClientRstAt is null;
 
     /// <summary>The handshake's times and the SYN-ACK re-sends, without materialising the evidence: a sink that only samples handshake timings needs no report.</summary>
-    public HandshakeTimes Handshake() => new(_s.SynAt ?? 0, _s.ServerSynAckAt ?? 0, _s.HandshakeAckAt ?? 0, _s.SynAckResends);
+    public HandshakeTimes Handshake() => new(_s.AnsweredSynAt ?? 0, _s.ServerSynAckAt ?? 0, _s.HandshakeAckAt ?? 0, _s.SynAckResendsBeforeAck, _s.SynsBeforeSynAck);
 
     /// <summary>The fate alone, without materialising the evidence: what the engine asks for every connection before deciding whether anyone wants the details.</summary>
     public Decision Decide(long endMicroseconds, bool serverSideObserved)
@@ -327,7 +343,7 @@ internal sealed class ConnectionClassifier
         long connected = _s.ConnectedAt.Value;
         bool requestSocket = _s.ResendsAfterAck > 0 || _s.RequestSocketAfterAckAt is not null;
         long? firstReset = Min(_s.BareRstAt, _s.CallResetAt);
-        bool nearServer = _s.SynAt is { } synAt && _s.SynAckAt is { } synAckAt && synAckAt >= synAt
+        bool nearServer = _s.AnsweredSynAt is { } synAt && _s.SynAckAt is { } synAckAt && synAckAt >= synAt
             && synAckAt - synAt <= NearServerSynAckGapMicroseconds && connected - synAckAt >= 5 * Math.Max(synAckAt - synAt, 100);
         bool ignoredData = _s.RetransmissionsUnanswered >= (nearServer ? 1 : UnansweredRetransmissionsForEvidence);
         bool serverHoldsNothing = _s.SocketGoneAt is not null;

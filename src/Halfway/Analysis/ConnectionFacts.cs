@@ -9,6 +9,12 @@ internal readonly record struct ConnectionFacts
 {
     /// <summary>The client's first SYN.</summary>
     public long? SynAt { get; init; }
+    /// <summary>The SYN the first SYN-ACK answered: the last one before it (a re-sent SYN when the first ones got no answer).</summary>
+    public long? AnsweredSynAt { get; init; }
+    /// <summary>SYNs sent before the first SYN-ACK: more than one means the SYN-ACK's delay includes the client's retransmission timer.</summary>
+    public int SynsBeforeSynAck { get; init; }
+    /// <summary>SYN-ACKs re-sent before the client's ACK: then the ACK's delay includes the server's retransmission timer.</summary>
+    public int SynAckResendsBeforeAck { get; init; }
     /// <summary>The server's SYN-ACK (its first; re-sends are counted apart).</summary>
     public long? SynAckAt { get; init; }
     /// <summary>The client's pure ACK of the SYN-ACK (null when the handshake's end was seen only as data).</summary>

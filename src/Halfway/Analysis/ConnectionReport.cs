@@ -45,6 +45,9 @@ internal sealed class ConnectionReport
     public ConnectionFacts Facts => Verdict.Facts;
     public int SynAckResends => Verdict.Facts.SynAckResends;
     public int ClientRetransmissions => Verdict.Facts.ClientRetransmissions;
+    /// <summary>How sure the half-established verdict is (null when not half-established).</summary>
+    public VerdictConfidence? Confidence => _confidence ??= VerdictConfidence.Of(this);
+    private VerdictConfidence? _confidence;
 
     /// <summary>Packets, client calls and server events in time order (bounded: long connections keep their start and end).</summary>
     public IReadOnlyList<TimelineEntry> Timeline => _timeline ??= BuildTimeline();

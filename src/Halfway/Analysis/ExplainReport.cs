@@ -15,6 +15,12 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
     private readonly List<long> _serverGaps = []; // SYN -> SYN-ACK
     private readonly List<long> _clientGaps = []; // SYN-ACK -> client's ACK
     private const int MaxGapSamples = 20_000;
+    private long _handshakesLeftOut; // completed handshakes whose SYN or SYN-ACK was re-sent: their gaps include a retransmission timer
+
+    /// <summary>Completed handshakes whose timings tell where the capture was taken (one SYN, one SYN-ACK, the ACK), up to the sample bound.</summary>
+    public int HandshakesUsed => _serverGaps.Count;
+    /// <summary>Completed handshakes left out of that inference because the client re-sent its SYN or the server its SYN-ACK.</summary>
+    public long HandshakesLeftOut => _handshakesLeftOut;
 
     public long Connections { get; private set; }
     public long HalfEstablished { get; private set; }
@@ -65,15 +71,25 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
     }
 
     private static HandshakeTimes HandshakeOf(ConnectionReport report) =>
-        new(report.Facts.SynAt ?? 0, report.Facts.SynAckAt ?? 0, report.Facts.HandshakeAckAt ?? 0, report.SynAckResends);
+        new(report.Facts.AnsweredSynAt ?? 0, report.Facts.SynAckAt ?? 0, report.Facts.HandshakeAckAt ?? 0, report.Facts.SynAckResendsBeforeAck, report.Facts.SynsBeforeSynAck);
 
-    private void SampleHandshake(in HandshakeTimes h)
+    /// <summary>
+    /// Keeps the gaps of a handshake that completed on its first SYN and first SYN-ACK. A re-sent SYN would put the
+    /// client's retransmission timer (1 s, 3 s...) into SYN → SYN-ACK, and a SYN-ACK re-sent before the ACK the server's
+    /// into SYN-ACK → ACK: those measure timers, not distance, and are left out (counted). Re-sends after the ACK do not
+    /// touch the handshake's gaps.
+    /// </summary>
+    internal void SampleHandshake(in HandshakeTimes h)
     {
-        if (h.SynAt != 0 && h.SynAckAt >= h.SynAt && h.AckAt >= h.SynAckAt && h.SynAckResends == 0)
+        if (h.SynAt == 0 || h.SynAckAt < h.SynAt || h.AckAt < h.SynAckAt || h.AckAt == 0)
+            return;
+        if (h.SynAckResendsBeforeAck != 0 || h.SynsBeforeSynAck != 1)
         {
-            _serverGaps.Add(h.SynAckAt - h.SynAt);
-            _clientGaps.Add(h.AckAt - h.SynAckAt);
+            _handshakesLeftOut++;
+            return;
         }
+        _serverGaps.Add(h.SynAckAt - h.SynAt);
+        _clientGaps.Add(h.AckAt - h.SynAckAt);
     }
 
     /// <summary>
@@ -83,9 +99,11 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
     public string? VantagePoint()
     {
         if (_serverGaps.Count < 3)
-            return null;
+            return _handshakesLeftOut == 0 ? null : string.Create(CultureInfo.InvariantCulture,
+                $"undetermined: {_serverGaps.Count} handshake(s) completed on their first SYN and SYN-ACK, too few to tell; {_handshakesLeftOut:N0} with a re-sent SYN or SYN-ACK left out (their gaps measure retransmission timers, not distance)");
         long serverGap = Median(_serverGaps), clientGap = Median(_clientGaps);
-        string timing = $"the SYN-ACK follows the SYN after {TimeText.Duration(serverGap)}, the client's ACK follows the SYN-ACK after {TimeText.Duration(clientGap)} (medians)";
+        string leftOut = _handshakesLeftOut == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"; {_handshakesLeftOut:N0} with a re-sent SYN or SYN-ACK left out");
+        string timing = string.Create(CultureInfo.InvariantCulture, $"the SYN-ACK follows the SYN after {TimeText.Duration(serverGap)}, the client's ACK follows the SYN-ACK after {TimeText.Duration(clientGap)} (medians of the {_serverGaps.Count:N0} handshakes that completed on their first SYN and SYN-ACK{leftOut})");
         if (clientGap > 4 * serverGap && clientGap >= 200)
             return $"near the server: {timing}";
         if (serverGap > 4 * clientGap && serverGap >= 200)
@@ -100,37 +118,77 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
         return sorted[sorted.Length / 2];
     }
 
-    /// <summary>What most likely happened at one listener, from its counts and the shape of its half-established connections.</summary>
-    public IReadOnlyList<string> LikelyCauses(ListenerSummary listener)
+    /// <summary>
+    /// The causes that fit one listener's connections, ranked by what this capture supports (shown, supported, cannot
+    /// tell from here), each with its evidence and what would confirm it on the server. A cause is listed only when
+    /// the capture holds something it would explain; none is called "most likely" without evidence that singles it out.
+    /// </summary>
+    public IReadOnlyList<LikelyCause> LikelyCauses(ListenerSummary listener)
     {
-        var causes = new List<string>();
+        var inv = CultureInfo.InvariantCulture;
+        var causes = new List<LikelyCause>();
+        long synDropped = listener.Count(Fate.SynDropped);
+        long resetAtHandshake = listener.Count(Fate.ResetAtHandshake);
         if (listener.HalfEstablished == 0)
         {
-            if (listener.Count(Fate.SynDropped) > 0)
-                causes.Add($"{listener.Count(Fate.SynDropped):N0} SYN(s) got no answer: a full accept queue drops new SYNs (Linux ≥ 4.10), so do a full request queue with syncookies off and firewalls.");
+            if (synDropped > 0)
+                causes.Add(new("SYNs dropped by the server or on the way", CauseSupport.CannotTell,
+                    string.Create(inv, $"{synDropped:N0} SYN(s) got no answer"),
+                    "a full accept queue drops new SYNs (Linux ≥ 4.10): TcpExtListenOverflows and TcpExtListenDrops (`nstat -az`), `ss -ltn` (Recv-Q against Send-Q); a full request queue with syncookies off; the firewall's drop counters"));
             if (listener.Count(Fate.HandshakeIncomplete) > 0)
-                causes.Add($"{listener.Count(Fate.HandshakeIncomplete):N0} handshake(s) were never acknowledged by the client: port scans, a SYN flood, or clients that gave up. Not half-established.");
+                causes.Add(new("Handshakes the client never finished (not half-established)", CauseSupport.Supported,
+                    string.Create(inv, $"{listener.Count(Fate.HandshakeIncomplete):N0} SYN-ACK(s) were never acknowledged by the client"),
+                    "port scans, a SYN flood (TcpExtSyncookiesSent), or clients that gave up"));
             return causes;
         }
         long completed = listener.Count(Fate.Accepted);
         var span = (listener.LastHalfEstablishedAtMicroseconds ?? 0) - (listener.FirstHalfEstablishedAtMicroseconds ?? 0);
-        if (listener.HalfEstablished >= 2 || listener.Count(Fate.ResetAtHandshake) > 0)
-            causes.Add(string.Create(CultureInfo.InvariantCulture, $"Accept-queue overflow (most likely): {listener.HalfEstablished:N0} connections were half-established within {TimeText.Duration(span)} while {completed:N0} other(s) to the same listener completed normally: more handshakes were in flight than the accept queue (min(backlog, somaxconn) + 1) had room for, so the kernel dropped their final ACKs. A larger backlog, or an application that accepts faster, fixes it; TcpExtListenOverflows on the server confirms it. A firewall or middlebox that drops the final ACK gives the same picture on the wire."));
-        else
-            causes.Add("A single half-established connection: a final ACK lost in the network is as likely as an accept-queue overflow.");
+        string burst = listener.HalfEstablished >= 2
+            ? string.Create(inv, $"{listener.HalfEstablished:N0} half-established within {TimeText.Duration(span)} while {completed:N0} other(s) completed normally")
+            : "one half-established connection";
+
+        if (resetAtHandshake > 0)
+            causes.Add(new("Accept-queue overflow, with net.ipv4.tcp_abort_on_overflow=1", CauseSupport.Shown,
+                string.Create(inv, $"{resetAtHandshake:N0} final ACK(s) drew a RST at once: a listener resets a completed handshake only when its accept queue is full and tcp_abort_on_overflow is set"),
+                "`sysctl net.ipv4.tcp_abort_on_overflow`; TcpExtListenOverflows rising (`nstat -az TcpExtListenOverflows`); `ss -ltn` Recv-Q reaching Send-Q (the backlog)"));
+        bool deferAccept = listener.CompletedByDataWithoutResend > 0 && listener.CompletedByDataWithoutResend == listener.HalfEstablished;
+        if (listener.LateFirstResend > 0 || deferAccept)
+        {
+            var evidence = new List<string>();
+            if (listener.LateFirstResend > 0)
+                evidence.Add(string.Create(inv, $"{listener.LateFirstResend:N0} re-sent their first SYN-ACK 2 s or more after the handshake instead of after about 1 s (TCP_DEFER_ACCEPT holds re-sends back)"));
+            if (deferAccept)
+                evidence.Add("every one completed on the client's data with no SYN-ACK re-sent (bare final ACKs dropped on purpose)");
+            causes.Add(new("TCP_DEFER_ACCEPT on the listener", listener.LateFirstResend > 0 ? CauseSupport.Supported : CauseSupport.CannotTell,
+                string.Join("; ", evidence),
+                "the application's setsockopt(TCP_DEFER_ACCEPT) on the listening socket; the connections sit in SYN-RECV until data comes (`ss -tn state syn-recv`), which is by design"));
+        }
+        // Every one held back its first re-send as only TCP_DEFER_ACCEPT does: nothing is left for a dropped ACK to explain.
+        if (resetAtHandshake == 0 && listener.LateFirstResend < listener.HalfEstablished)
+        {
+            // The wire shows the server did not take final ACKs; whether its accept queue was full, a firewall dropped them
+            // or the network lost them, one capture point cannot see. SYNs dropped by the same listener point to a full queue.
+            string notTaken = listener.RequestSocketKind > 0
+                ? string.Create(inv, $"{listener.RequestSocketKind:N0} re-sent the SYN-ACK after the client's ACK: the server had not taken that ACK")
+                : "the server did not act on the client's final ACK";
+            if (synDropped > 0)
+                causes.Add(new("Accept-queue overflow", CauseSupport.Supported,
+                    string.Create(inv, $"{burst}; {notTaken}; and {synDropped:N0} SYN(s) to the same listener got no answer, which is what a full accept queue does to new SYNs"),
+                    "TcpExtListenOverflows and TcpExtListenDrops rising (`nstat -az`); `ss -ltn` Recv-Q reaching Send-Q; a larger backlog (min(backlog, somaxconn)) or faster accept() fixes it"));
+            else
+                causes.Add(new("Accept-queue overflow, a firewall or middlebox dropping final ACKs, or loss on the way", CauseSupport.CannotTell,
+                    $"{burst}; {notTaken}; nothing on the wire tells a full accept queue from a dropped ACK",
+                    "TcpExtListenOverflows (`nstat -az TcpExtListenOverflows`): rising means the accept queue overflowed; `ss -ltn` Recv-Q against Send-Q; the firewall's counters (`nft list ruleset`, `iptables -vnL`) for dropped ACKs; a capture on the server host shows whether the ACKs arrived"));
+        }
         if (listener.SyncookieKind > 0)
-            causes.Add($"{listener.SyncookieKind:N0} of them show no re-sent SYN-ACK: the server had answered with syncookies (its request queue was full too), so it held no state and re-sent nothing; only the client's data could complete them.");
-        if (listener.RequestSocketKind > 0)
-            causes.Add($"{listener.RequestSocketKind:N0} of them kept a request socket that re-sent its SYN-ACK after the client's ACK: the ACK was ignored (full accept queue) or lost.");
-        if (listener.Count(Fate.ResetAtHandshake) > 0)
-            causes.Add($"{listener.Count(Fate.ResetAtHandshake):N0} final ACK(s) drew a RST at once: the server runs with net.ipv4.tcp_abort_on_overflow=1.");
-        if (listener.CompletedByDataWithoutResend > 0 && listener.CompletedByDataWithoutResend == listener.HalfEstablished)
-            causes.Add("Every one of them completed on the client's data with no SYN-ACK re-sent: TCP_DEFER_ACCEPT on the listener drops bare final ACKs on purpose and looks exactly like this.");
-        if (listener.LateFirstResend > 0)
-            causes.Add($"{listener.LateFirstResend:N0} of them re-sent their first SYN-ACK 2 s or more after the handshake instead of after about 1 s: a listener with TCP_DEFER_ACCEPT holds re-sends back while it drops bare final ACKs on purpose, waiting for data.");
+            causes.Add(new("Syncookies: the listener's request queue was full too", CauseSupport.Supported,
+                string.Create(inv, $"{listener.SyncookieKind:N0} show no re-sent SYN-ACK: the server held no state after its SYN-ACK, so it re-sent nothing and only the client's data could complete them"),
+                "TcpExtSyncookiesSent and TcpExtSyncookiesRecv (`nstat -az`); net.ipv4.tcp_syncookies and tcp_max_syn_backlog"));
         if (listener.Count(Fate.ResetOnData) > 0)
-            causes.Add($"{listener.Count(Fate.ResetOnData):N0} were reset when the client sent after the server's state had expired silently; a firewall that forgets connections and answers with RSTs would look alike.");
-        return causes;
+            causes.Add(new("The server's state expired silently before the client sent", CauseSupport.Supported,
+                string.Create(inv, $"{listener.Count(Fate.ResetOnData):N0} drew a bare RST when the client sent after a silence"),
+                "net.ipv4.tcp_synack_retries (how long a request socket lives); a stateful firewall that forgets connections and answers with RSTs looks alike: its conntrack timeouts"));
+        return [.. causes.OrderBy(c => c.Support)]; // stable: within one support, the order above
     }
 
     /// <summary>What a capture taken at one point cannot tell.</summary>

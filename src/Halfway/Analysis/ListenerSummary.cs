@@ -18,6 +18,9 @@ internal sealed class ListenerSummary(IpEndpoint server)
     public long CompletedByDataWithoutResend { get; private set; }
     /// <summary>Request sockets whose first SYN-ACK re-send came 2 s or more after the SYN-ACK instead of about 1 s: TCP_DEFER_ACCEPT holds re-sends back.</summary>
     public long LateFirstResend { get; private set; }
+    /// <summary>Half-established verdicts the wire shows directly (<see cref="VerdictConfidence"/>), and those it shows only indirectly.</summary>
+    public long Certain { get; private set; }
+    public long Likely { get; private set; }
 
     public long Count(Fate fate) => _byFate[(int)fate];
 
@@ -46,6 +49,7 @@ internal sealed class ListenerSummary(IpEndpoint server)
         HalfEstablished++;
         if (report.Kind == ConnectionClassifier.RequestSocketKind) RequestSocketKind++;
         else if (report.Kind == ConnectionClassifier.SyncookieKind) SyncookieKind++;
+        if (report.Confidence is { Certain: true }) Certain++; else Likely++;
         long at = report.ConnectedAtMicroseconds ?? report.FirstSeenAtMicroseconds;
         FirstHalfEstablishedAtMicroseconds = Math.Min(FirstHalfEstablishedAtMicroseconds ?? at, at);
         LastHalfEstablishedAtMicroseconds = Math.Max(LastHalfEstablishedAtMicroseconds ?? at, at);

@@ -30,7 +30,7 @@ internal static class CaptureAnalysis
         foreach (var file in files)
         {
             using var reader = CaptureReader.Open(file);
-            long onDisk = new FileInfo(file).Length;
+            long onDisk = file == CaptureReader.StandardInputName ? 0 : new FileInfo(file).Length; // a pipe's is 0: read on one thread
             long length = reader.Compressed ? 0 : onDisk;
             results.Add(Feed(reader, engine, filter, token, progress is null ? null : position => progress(file, position, length),
                 parseAhead: onDisk >= ParseAheadFileLength && Environment.ProcessorCount >= 2));

@@ -62,7 +62,11 @@ internal sealed class CaptureReader : IDisposable
         string name = Name;
         bool compressed = false;
         if (!Ensure(4))
+        {
+            if (_end == 0 && !stream.CanSeek)
+                throw new HalfwayException($"{name}: no data: the pipe was closed before a capture header came (check that the writer runs and writes a capture: {(name == "standard input" ? "`tcpdump -w - | halfway explain -`" : $"`tcpdump -w {name}`")})");
             throw new HalfwayException($"{name}: not a capture file: it is {(_end == 0 ? "empty" : $"only {_end} bytes long")}");
+        }
         if (IsGzip(_buffer.AsSpan(0, _end)))
         {
             // gzip: restart on the decompressed stream with the bytes already read put back in front.
@@ -85,6 +89,12 @@ internal sealed class CaptureReader : IDisposable
     /// <param name="length">Read only this many bytes of the file (its length when a first reader opened it), or all of it.</param>
     public static CaptureReader Open(string path, long? length = null)
     {
+        if (path == StandardInputName && !Console.IsInputRedirected)
+            throw new HalfwayException("'-' reads a capture from standard input, which is a terminal here: pipe one into it (`tcpdump -w - | halfway explain -`) or give a file");
+        if (path == StandardInputName)
+            return new CaptureReader(Console.OpenStandardInput(1 << 16), "standard input");
+        if (Directory.Exists(path))
+            throw new HalfwayException($"{path}: is a directory, not a capture file; give the capture files in it (e.g. {Path.Join(path, "*.pcap")})");
         Stream file;
         try
         {
@@ -106,6 +116,9 @@ internal sealed class CaptureReader : IDisposable
             throw;
         }
     }
+
+    /// <summary>The file name that stands for standard input, read as a stream (`tcpdump -w - | halfway explain -`).</summary>
+    public const string StandardInputName = "-";
 
     public string Name { get; }
     public CaptureFormat Format { get; private set; }

@@ -7,7 +7,7 @@ namespace Halfway.Reports;
 /// <summary>The --json form of `halfway explain` (schema in docs/explain.md). Times are seconds: absolute (Unix) and relative to each connection's first event.</summary>
 internal static class ExplainJsonWriter
 {
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private const int FlushAtBytes = 64 * 1024;
 
@@ -30,6 +30,8 @@ internal static class ExplainJsonWriter
         json.WriteNumber("half_established_total", report.HalfEstablished);
         if (report.VantagePoint() is { } vantage)
             json.WriteString("capture_point", vantage);
+        json.WriteNumber("capture_point_handshakes_used", report.HandshakesUsed);
+        json.WriteNumber("capture_point_handshakes_left_out", report.HandshakesLeftOut);
 
         json.WriteStartArray("listeners");
         foreach (var listener in report.Listeners)
@@ -38,13 +40,22 @@ internal static class ExplainJsonWriter
             json.WriteString("server", listener.Server.ToString());
             json.WriteNumber("connections", listener.Connections);
             json.WriteNumber("half_established", listener.HalfEstablished);
+            json.WriteNumber("half_established_certain", listener.Certain);
+            json.WriteNumber("half_established_likely", listener.Likely);
             json.WriteStartObject("fates");
             foreach (var (fate, count) in listener.ByFate)
                 json.WriteNumber(FateNames.Name(fate), count);
             json.WriteEndObject();
             json.WriteStartArray("likely_causes");
             foreach (var cause in report.LikelyCauses(listener))
-                json.WriteStringValue(cause);
+            {
+                json.WriteStartObject();
+                json.WriteString("cause", cause.Name);
+                json.WriteString("support", cause.SupportName);
+                json.WriteString("evidence", cause.Evidence);
+                json.WriteString("confirm_on_server", cause.Confirm);
+                json.WriteEndObject();
+            }
             json.WriteEndArray();
             json.WriteEndObject();
         }
@@ -84,6 +95,11 @@ internal static class ExplainJsonWriter
         json.WriteString("fate", c.FateName);
         json.WriteBoolean("half_established", c.HalfEstablished);
         if (c.Kind is null) json.WriteNull("kind"); else json.WriteString("kind", c.Kind);
+        if (c.Confidence is { } confidence)
+        {
+            json.WriteString("confidence", confidence.Name);
+            json.WriteString("confidence_reason", confidence.Reason);
+        }
         json.WriteString("reason", c.Reason);
         json.WriteNumber("first_seen", Seconds(c.FirstSeenAtMicroseconds));
         WriteOptional(json, "connected_at", c.ConnectedAtMicroseconds);

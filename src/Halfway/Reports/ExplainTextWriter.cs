@@ -23,14 +23,15 @@ internal static class ExplainTextWriter
         var listeners = report.Listeners.ToList();
         foreach (var listener in listeners.Take(maxListeners))
         {
-            output.WriteLine(string.Create(inv, $"Listener {listener.Server}: {listener.Connections:N0} connection(s), {listener.HalfEstablished:N0} half-established"));
+            string confidences = listener.HalfEstablished == 0 ? "" : string.Create(inv, $" ({listener.Certain:N0} certain, {listener.Likely:N0} likely)");
+            output.WriteLine(string.Create(inv, $"Listener {listener.Server}: {listener.Connections:N0} connection(s), {listener.HalfEstablished:N0} half-established{confidences}"));
             output.WriteLine("  " + string.Join(", ", listener.ByFate.Select(x => string.Create(inv, $"{FateNames.Name(x.Fate)} {x.Count:N0}"))));
             var causes = report.LikelyCauses(listener);
             if (causes.Count > 0)
             {
-                output.WriteLine("  What most likely happened:");
+                output.WriteLine("  Causes, ranked by what this capture supports:");
                 foreach (var cause in causes)
-                    output.WriteLine("  - " + cause);
+                    output.WriteLine($"  - [{cause.SupportName}] {cause.Name}: {cause.Evidence}. To confirm on the server: {cause.Confirm}.");
             }
             var halves = report.Kept.Where(c => c.HalfEstablished && c.Server == listener.Server).ToList();
             if (halves.Count > 0)
@@ -81,7 +82,8 @@ internal static class ExplainTextWriter
 
     public static void WriteConnection(TextWriter output, ConnectionReport connection, string indent)
     {
-        output.WriteLine($"{indent}{connection.Client} -> {connection.Server}  {connection.FateName}{(connection.Kind is { } kind ? $"  ({kind})" : "")}");
+        output.WriteLine($"{indent}{connection.Client} -> {connection.Server}  {connection.FateName}{(connection.Kind is { } kind ? $"  ({kind})" : "")}"
+            + (connection.Confidence is { } confidence ? $"  {confidence.Name}: {confidence.Reason}" : ""));
         long origin = connection.Evidence.Count > 0 ? connection.Evidence[0].AtMicroseconds : connection.FirstSeenAtMicroseconds;
         foreach (var e in connection.Evidence)
             output.WriteLine($"{indent}  {TimeText.Offset(e.AtMicroseconds, origin),10}  {EventText.Sentence(e)}");

@@ -58,9 +58,10 @@ internal static class ExplainHtml
         var causes = report.LikelyCauses(listener);
         if (causes.Count > 0)
         {
-            html.Append("<h3>What most likely happened</h3><ul>\n");
+            html.Append("<h3>Causes, as far as this capture can tell</h3><ul class=\"causes\">\n");
             foreach (var cause in causes)
-                html.Append("<li>").Append(E(cause)).Append("</li>\n");
+                html.Append("<li data-support=\"").Append(E(cause.SupportName)).Append("\"><b>[").Append(E(cause.SupportName)).Append("] ").Append(E(cause.Name))
+                    .Append("</b>: ").Append(E(cause.Evidence)).Append(". To confirm on the server: ").Append(E(cause.Confirm)).Append(".</li>\n");
             html.Append("</ul>\n");
         }
 
