@@ -102,6 +102,19 @@ public sealed class WatchOutputTests
     }
 
     [Fact]
+    public void The_live_table_lists_alerts_that_stay_on_at_every_redraw()
+    {
+        var alerts = new WatchAlerts();
+        var first = Sample();
+        alerts.Evaluate(first);
+        var later = Sample() with { Time = first.Time.AddSeconds(1) };
+        var lines = alerts.Evaluate(later);
+        Assert.DoesNotContain(lines, l => l.Contains("0.0.0.0:8080", StringComparison.Ordinal));
+        string text = LiveTableWriter.Format(later with { Alerts = lines, ActiveAlerts = alerts.Current });
+        Assert.Contains("ON accept_queue_overflow 0.0.0.0:8080 for 2.0 s (level 20, total 40)", text);
+    }
+
+    [Fact]
     public void A_full_queue_alert_starts_once_changes_when_the_drop_rate_doubles_and_ends_with_its_duration_and_total()
     {
         var alerts = new WatchAlerts();
