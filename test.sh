@@ -15,6 +15,11 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)   # opens report.html headless, as a user's browser would
+# Release and packaging tests: the native build's linker, dpkg-deb, systemd-analyze, unshare.
+command -v clang >/dev/null 2>&1 || command -v clang-14 >/dev/null 2>&1 || need+=(clang zlib1g-dev)
+command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${need[*]}"

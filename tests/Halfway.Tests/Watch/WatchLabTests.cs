@@ -42,8 +42,13 @@ public sealed class WatchLabTests
         // sk_drops also counts packets the socket discarded for other reasons, so it can be higher.
         Assert.True(drops >= counters.GetProperty("ListenDrops").GetProperty("value").GetInt64(), $"listener drops {drops} below ListenDrops: {line}");
 
-        var alert = Assert.Single(json.RootElement.GetProperty("alerts").EnumerateArray(), a => a.GetString()!.StartsWith("accept queue of 0.0.0.0:8080 full (5 of 4)"));
+        var alert = Assert.Single(json.RootElement.GetProperty("alerts").EnumerateArray(), a => a.GetString()!.StartsWith("started: accept queue of 0.0.0.0:8080 full (5 of 4)"));
         Assert.Contains("final ACKs being ignored", alert.GetString());
+        // A full queue explains the ignored final ACKs: an overflow, not lost ACKs.
+        var kinds = json.RootElement.GetProperty("active_alerts").EnumerateArray().Select(a => a.GetProperty("kind").GetString()).ToList();
+        Assert.Contains("accept_queue_overflow", kinds);
+        Assert.DoesNotContain("final_acks_lost", kinds);
+        Assert.DoesNotContain(json.RootElement.GetProperty("alerts").EnumerateArray(), a => a.GetString()!.Contains("final ACKs lost"));
 
         // ss in the same namespace sees the same queue and limit.
         var ss = Assert.Single(SocketTableTests.Ss(storm.Server, "-tlnmH"), l => l.Local == "0.0.0.0:8080");

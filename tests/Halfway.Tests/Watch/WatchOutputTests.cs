@@ -13,12 +13,12 @@ public sealed class WatchOutputTests
     private static readonly IpEndpoint AnyOn8080 = IpEndpoint.From(new IPEndPoint(IPAddress.Any, 8080));
     private static readonly IpEndpoint V6On9000 = IpEndpoint.From(new IPEndPoint(IPAddress.IPv6Any, 9000));
 
-    internal static WatchSample Sample(long queue = 5, long drops = 120, long dropsDelta = 20, int resending = 14) => new(
+    internal static WatchSample Sample(long queue = 5, long drops = 120, long dropsDelta = 20, int resending = 14, int synRecv = 14) => new(
         new DateTimeOffset(2026, 11, 23, 21, 0, 0, 250, TimeSpan.Zero),
         TimeSpan.FromSeconds(1),
         "net:[4026532000]",
         [
-            new ListenerSample(AnyOn8080, 1, queue, 4, 14, resending, drops, dropsDelta),
+            new ListenerSample(AnyOn8080, 1, queue, 4, synRecv, resending, drops, dropsDelta),
             new ListenerSample(V6On9000, 2, 0, 256, 0, 0, 0, 0),
         ],
         [
@@ -102,24 +102,85 @@ public sealed class WatchOutputTests
     }
 
     [Fact]
-    public void A_full_queue_alert_says_for_how_long_how_many_drops_and_that_final_acks_are_ignored()
+    public void The_live_table_lists_alerts_that_stay_on_at_every_redraw()
     {
         var alerts = new WatchAlerts();
-        var first = Sample(drops: 100, dropsDelta: 0);
-        Assert.Equal("accept queue of 0.0.0.0:8080 full (5 of 4) for 1.0 s; 0 drops; SYN-RECV requests re-sending SYN-ACKs: 14 (final ACKs being ignored)",
-            Assert.Single(alerts.Evaluate(first), a => a.StartsWith("accept queue")));
-        var later = Sample(drops: 220, dropsDelta: 120) with { Time = first.Time.AddSeconds(2) };
-        Assert.Equal("accept queue of 0.0.0.0:8080 full (5 of 4) for 3.0 s; 120 drops; SYN-RECV requests re-sending SYN-ACKs: 14 (final ACKs being ignored)",
-            Assert.Single(alerts.Evaluate(later), a => a.StartsWith("accept queue")));
-        var drained = Sample(queue: 0, drops: 220, dropsDelta: 0) with { Time = first.Time.AddSeconds(3) };
-        Assert.Contains(alerts.Evaluate(drained), a => a.StartsWith("accept queue of 0.0.0.0:8080 no longer full"));
+        var first = Sample();
+        alerts.Evaluate(first);
+        var later = Sample() with { Time = first.Time.AddSeconds(1) };
+        var lines = alerts.Evaluate(later);
+        Assert.DoesNotContain(lines, l => l.Contains("0.0.0.0:8080", StringComparison.Ordinal));
+        string text = LiveTableWriter.Format(later with { Alerts = lines, ActiveAlerts = alerts.Current });
+        Assert.Contains("ON accept_queue_overflow 0.0.0.0:8080 for 2.0 s (level 20, total 40)", text);
     }
+
+    [Fact]
+    public void A_full_queue_alert_starts_once_changes_when_the_drop_rate_doubles_and_ends_with_its_duration_and_total()
+    {
+        var alerts = new WatchAlerts();
+        var first = Sample(drops: 100, dropsDelta: 10);
+        Assert.Equal("started: accept queue of 0.0.0.0:8080 full (5 of 4); 10 drops in 1.0 s; SYN-RECV requests re-sending SYN-ACKs: 14 (final ACKs being ignored)",
+            Assert.Single(OnListener(alerts.Evaluate(first))));
+        // Same state a second later: nothing printed, the alert stays on.
+        Assert.Empty(OnListener(alerts.Evaluate(Sample(drops: 112, dropsDelta: 12) with { Time = first.Time.AddSeconds(1) })));
+        Assert.Equal("ongoing", Assert.Single(alerts.Current, a => a.Subject == "0.0.0.0:8080").State);
+        var faster = Sample(drops: 232, dropsDelta: 120) with { Time = first.Time.AddSeconds(2) };
+        Assert.Equal("changed: accept queue of 0.0.0.0:8080 full (5 of 4) for 3.0 s; now 120 drops in 1.0 s (was 10/s); 142 drops since it started; SYN-RECV requests re-sending SYN-ACKs: 14 (final ACKs being ignored)",
+            Assert.Single(OnListener(alerts.Evaluate(faster))));
+        var drained = Sample(queue: 0, drops: 232, dropsDelta: 0, resending: 0) with { Time = first.Time.AddSeconds(3) };
+        Assert.Equal("ended: accept queue overflow at 0.0.0.0:8080 after 4.0 s; 142 drops in all; at most 14 requests re-sending SYN-ACKs",
+            Assert.Single(OnListener(alerts.Evaluate(drained))));
+        Assert.Equal("ended", Assert.Single(alerts.Current, a => a.Subject == "0.0.0.0:8080").State);
+        Assert.Empty(OnListener(alerts.Evaluate(drained with { Time = first.Time.AddSeconds(4) })));
+        Assert.DoesNotContain(alerts.Current, a => a.Subject == "0.0.0.0:8080");
+    }
+
+    [Fact]
+    public void Requests_re_sending_while_the_queue_has_room_are_lost_final_acks_not_an_overflow()
+    {
+        var alerts = new WatchAlerts();
+        var lines = OnListener(alerts.Evaluate(Sample(queue: 0, drops: 0, dropsDelta: 0, resending: 9, synRecv: 9)));
+        Assert.Equal("started: final ACKs lost between client and listener 0.0.0.0:8080: 9 SYN-RECV requests waiting, 9 re-sending SYN-ACKs while the accept queue has room (0 of 4); the clients' ACKs do not arrive (a firewall, conntrack, a middlebox or packet loss; or SYNs from clients that never answer)",
+            Assert.Single(lines));
+        Assert.Equal(WatchAlerts.FinalAcksLost, Assert.Single(alerts.Current, a => a.Subject == "0.0.0.0:8080").Kind);
+        Assert.Empty(OnListener(alerts.Evaluate(Sample(queue: 0, drops: 0, dropsDelta: 0, resending: 10, synRecv: 10))));
+        Assert.StartsWith("changed: final ACKs lost between client and listener 0.0.0.0:8080: now 20 requests waiting (was 9), 20 re-sending SYN-ACKs",
+            Assert.Single(OnListener(alerts.Evaluate(Sample(queue: 0, drops: 0, dropsDelta: 0, resending: 20, synRecv: 20)))));
+        var start = Sample().Time;
+        Assert.Equal("ended: final ACKs lost at 0.0.0.0:8080 after 4.0 s; at most 20 requests waiting",
+            Assert.Single(OnListener(alerts.Evaluate(Sample(queue: 0, drops: 0, dropsDelta: 0, resending: 0, synRecv: 0) with { Time = start.AddSeconds(3) }))));
+    }
+
+    /// <summary>The alert lines about the listener 0.0.0.0:8080 (the sample's counters raise their own).</summary>
+    private static IEnumerable<string> OnListener(IEnumerable<string> lines) => lines.Where(l => l.Contains("0.0.0.0:8080", StringComparison.Ordinal));
 
     [Fact]
     public void Drops_without_a_full_queue_say_it_filled_between_samples()
     {
-        var alerts = new WatchAlerts().Evaluate(Sample(queue: 1, drops: 5, dropsDelta: 5));
-        Assert.Contains("listener 0.0.0.0:8080 dropped 5 in 1.0 s (accept queue 1 of 4 now: it filled between samples)", alerts);
+        var alerts = new WatchAlerts().Evaluate(Sample(queue: 1, drops: 5, dropsDelta: 5, resending: 0));
+        Assert.Contains("started: listener 0.0.0.0:8080 dropped 5 in 1.0 s (accept queue 1 of 4 now: it filled between samples); 5 drops in 1.0 s; SYN-RECV requests: 14", alerts);
+    }
+
+    [Theory]
+    [InlineData(10, 12, false)]
+    [InlineData(10, 20, true)]
+    [InlineData(10, 5, false)]
+    [InlineData(1, 2, false)]
+    [InlineData(0, 3, true)]
+    public void A_change_is_material_when_it_at_least_doubles_by_at_least_three(long reported, long level, bool material) =>
+        Assert.Equal(material, WatchAlerts.IsMaterial(reported, level));
+
+    [Theory]
+    [InlineData("127.0.0.1:2024", new[] { "0.0.0.0:2024" }, "0.0.0.0:2024")]
+    [InlineData("127.0.0.1:2024", new[] { "0.0.0.0:2024", "127.0.0.1:2024" }, "127.0.0.1:2024")]
+    [InlineData("127.0.0.1:2024", new[] { "[::]:2024" }, "[::]:2024")]
+    [InlineData("[::1]:2024", new[] { "[::]:2024", "0.0.0.0:2024" }, "[::]:2024")]
+    [InlineData("[::1]:2024", new[] { "0.0.0.0:2024" }, null)]
+    [InlineData("127.0.0.1:2024", new[] { "10.0.0.1:2024", "0.0.0.0:2025" }, null)]
+    public void An_address_target_routes_to_the_exact_listener_then_the_wildcard_as_the_kernel_does(string target, string[] listening, string? expected)
+    {
+        var set = listening.Select(l => { var (a, p) = WatchTarget.ParseAddressAndPort(l, "listener"); return IpEndpoint.From(new IPEndPoint(a!, p)); }).ToHashSet();
+        Assert.Equal(expected, WatchTarget.Parse(target).RoutesTo(set)?.ToString());
     }
 
     [Theory]

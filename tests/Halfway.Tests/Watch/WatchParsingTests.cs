@@ -62,13 +62,15 @@ public sealed class WatchParsingTests
     }
 
     [Fact]
-    public void A_target_with_an_address_matches_only_that_address()
+    public void A_target_with_an_address_matches_that_address_or_the_wildcard_that_takes_its_connections()
     {
         var any = Halfway.Wire.IpEndpoint.From(new IPEndPoint(IPAddress.Any, 8080));
         var loopback = Halfway.Wire.IpEndpoint.From(new IPEndPoint(IPAddress.Loopback, 8080));
         Assert.True(WatchTarget.Parse("8080").Matches(any));
         Assert.True(WatchTarget.Parse("127.0.0.1:8080").Matches(loopback));
-        Assert.False(WatchTarget.Parse("127.0.0.1:8080").Matches(any));
+        Assert.True(WatchTarget.Parse("127.0.0.1:8080").Matches(any));
+        Assert.False(WatchTarget.Parse("127.0.0.2:8080").Matches(loopback));
+        Assert.False(WatchTarget.Parse("[::1]:8080").Matches(any));
         Assert.False(WatchTarget.Parse("8081").Matches(loopback));
     }
 }

@@ -45,7 +45,7 @@ public sealed class WatchSamplerLabTests
             Assert.Equal(2, listener.AcceptQueue);
             Assert.Equal(1, listener.AcceptQueueLimit);
             Assert.True(listener.AcceptQueueFull);
-            Assert.Contains(full.Alerts, a => a.StartsWith("accept queue of 127.0.0.1:8080 full (2 of 1)", StringComparison.Ordinal));
+            Assert.Contains(full.Alerts, a => a.StartsWith("started: accept queue of 127.0.0.1:8080 full (2 of 1)", StringComparison.Ordinal));
         }
         finally
         {

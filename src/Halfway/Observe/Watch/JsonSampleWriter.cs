@@ -46,6 +46,25 @@ internal static class JsonSampleWriter
             WriteStrings(json, "not_listening", sample.NotListening);
             WriteStrings(json, "missing_counters", sample.MissingCounters);
             WriteStrings(json, "alerts", sample.Alerts);
+            json.WriteStartArray("active_alerts");
+            foreach (var alert in sample.ActiveAlerts)
+            {
+                json.WriteStartObject();
+                json.WriteString("kind", alert.Kind);
+                json.WriteString("subject", alert.Subject);
+                json.WriteString("state", alert.State);
+                json.WriteString("since", alert.Since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+                json.WriteNumber("seconds", Math.Round((sample.Time - alert.Since).TotalSeconds, 3));
+                json.WriteNumber("level", alert.Level);
+                json.WriteNumber("total", alert.Total);
+                json.WriteNumber("peak", alert.Peak);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteStartObject("targets");
+            foreach (var (target, listener) in sample.Routes)
+                json.WriteString(target, listener);
+            json.WriteEndObject();
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());

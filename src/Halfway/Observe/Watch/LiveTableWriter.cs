@@ -41,12 +41,17 @@ internal static class LiveTableWriter
             string row = string.Create(CultureInfo.InvariantCulture, $"{c.ShortName,-28} {c.Value,12} {c.PerSecond,10:0.#}");
             text.Append(c.Delta > 0 ? Yellow + row + Reset : row).Append('\n');
         }
-        if (sample.Alerts.Count > 0)
-        {
+        // The table is redrawn: alerts that stay on are listed at every redraw, with this sample's start/change/end lines.
+        var on = sample.ActiveAlerts.Where(a => a.State != "ended").ToList();
+        if (on.Count > 0 || sample.Alerts.Count > 0)
             text.Append('\n');
-            foreach (var alert in sample.Alerts)
-                text.Append(Red).Append("! ").Append(alert).Append(Reset).Append('\n');
+        foreach (var alert in on)
+        {
+            text.Append(Red).Append(CultureInfo.InvariantCulture,
+                $"ON {alert.Kind} {alert.Subject} for {WatchAlerts.Seconds(sample.Time - alert.Since)} (level {alert.Level}, total {alert.Total})").Append(Reset).Append('\n');
         }
+        foreach (var alert in sample.Alerts)
+            text.Append(Red).Append("! ").Append(alert).Append(Reset).Append('\n');
         return text.ToString();
     }
 }

@@ -17,6 +17,8 @@ internal static class PlainSampleWriter
             text.Append(CultureInfo.InvariantCulture,
                 $"{time} listener {l.Address} accept_queue={l.AcceptQueue}/{l.AcceptQueueLimit}{(l.AcceptQueueFull ? " FULL" : "")} syn_recv={l.SynRecv} resending={l.SynRecvResending}{(sample.SynRecvScanned ? "" : " (inferred, not scanned)")} drops={l.Drops} (+{l.DropsDelta})\n");
         }
+        foreach (var (target, listener) in sample.Routes.Where(r => r.Target != r.Listener))
+            text.Append(time).Append(" target ").Append(target).Append(" is taken by listener ").Append(listener).Append('\n');
         foreach (var missing in sample.NotListening.Where(_ => sample.Listeners.Count > 0))
             text.Append(time).Append(" no listener on ").Append(missing).Append('\n');
         text.Append(time).Append(" counters");

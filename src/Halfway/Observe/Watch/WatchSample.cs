@@ -20,4 +20,10 @@ internal sealed record WatchSample(
     /// (nothing hinted at lingering requests), the listeners' SYN-RECV figures are 0 by inference.
     /// </summary>
     public bool SynRecvScanned { get; init; } = true;
+
+    /// <summary>The alerts that are on after this sample, and those that ended at it.</summary>
+    public IReadOnlyList<ActiveAlert> ActiveAlerts { get; init; } = [];
+
+    /// <summary>For each target named with an address, the listener that takes its connections (itself or a wildcard).</summary>
+    public IReadOnlyList<(string Target, string Listener)> Routes { get; init; } = [];
 }

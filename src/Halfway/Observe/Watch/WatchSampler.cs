@@ -85,6 +85,12 @@ internal sealed class WatchSampler : IDisposable
             .Where(t => !withDeltas.Any(l => t.Matches(l.Address)))
             .Select(t => t.ToString())
             .ToList();
+        var listening = withDeltas.Select(l => l.Address).ToHashSet();
+        var routes = _targets
+            .Select(t => (Target: t.ToString(), Listener: t.RoutesTo(listening)))
+            .Where(r => r.Listener is not null)
+            .Select(r => (r.Target, r.Listener!.Value.ToString()))
+            .ToList();
 
         _previousCounters = counters;
         _previousDrops = withDeltas.ToDictionary(l => l.Address, l => l.Drops);
@@ -92,7 +98,8 @@ internal sealed class WatchSampler : IDisposable
 
         var sample = new WatchSample(DateTimeOffset.UtcNow, elapsed, _namespaceName, withDeltas, counterSamples,
             notListening, missing, [], Stopwatch.GetElapsedTime(started, finished)) { SynRecvScanned = scan };
-        return sample with { Alerts = _alerts.Evaluate(sample) };
+        var alerts = _alerts.Evaluate(sample);
+        return sample with { Alerts = alerts, ActiveAlerts = _alerts.Current, Routes = routes };
     }
 
     /// <summary>
@@ -120,7 +127,12 @@ internal sealed class WatchSampler : IDisposable
     }
 
     /// <summary>The watched listeners, grouped by local address. LISTEN sockets come from the kernel's small listening hash: cheap at any connection count.</summary>
-    private Dictionary<IpEndpoint, ListenerSample> ReadListeners() => ListenerTable.Group(_table.Read(ListenState, _ports), IsWatched);
+    private Dictionary<IpEndpoint, ListenerSample> ReadListeners()
+    {
+        var records = _table.Read(ListenState, _ports);
+        var listening = records.Select(r => r.Local).ToHashSet();
+        return ListenerTable.Group(records, local => IsWatched(local, listening));
+    }
 
     /// <summary>
     /// Counts request sockets (SYN-RECV) per listener. Only for the families a watched listener can
@@ -136,7 +148,9 @@ internal sealed class WatchSampler : IDisposable
         ListenerTable.CountRequests(groups, _table.Read(SynRecvState, ports, ipv4, ipv6));
     }
 
-    private bool IsWatched(IpEndpoint local) => _targets.Count == 0 || _targets.Any(t => t.Matches(local));
+    /// <summary>A listener is watched when a target names it, or when it is the one the kernel would route a target's connections to.</summary>
+    private bool IsWatched(IpEndpoint local, IReadOnlySet<IpEndpoint> listening) =>
+        _targets.Count == 0 || _targets.Any(t => t.Address is null ? t.Matches(local) : t.RoutesTo(listening) == local);
 
     public void Dispose() => _table.Dispose();
 }

@@ -15,15 +15,43 @@ internal readonly record struct WatchTarget(IPAddress? Address, ushort Port)
         return new WatchTarget(address, port);
     }
 
-    /// <summary>Whether a listener bound to <paramref name="local"/> is this target.</summary>
+    /// <summary>
+    /// Whether a listener bound to <paramref name="local"/> could be this target: a port-only target
+    /// matches every listener on the port; ADDR:PORT matches a listener on that address or the wildcard
+    /// that would take its connections (0.0.0.0 or [::] for IPv4, [::] for IPv6).
+    /// </summary>
     public bool Matches(IpEndpoint local)
     {
         if (local.Port != Port)
             return false;
         if (Address is null)
             return true;
-        return IpEndpoint.From(new IPEndPoint(Address, Port)).Address == local.Address;
+        var exact = Exact;
+        return local == exact || local == Wildcard(IPAddress.IPv6Any) || (!exact.IsV6 && local == Wildcard(IPAddress.Any));
     }
+
+    /// <summary>
+    /// The listener the kernel delivers this target's connections to, among <paramref name="listening"/>:
+    /// the one bound to the address, else the family's wildcard, else (IPv4) a dual-stack [::] listener.
+    /// Null when none would take them. Port-only targets have no single listener.
+    /// </summary>
+    public IpEndpoint? RoutesTo(IReadOnlySet<IpEndpoint> listening)
+    {
+        if (Address is null)
+            return null;
+        var exact = Exact;
+        if (listening.Contains(exact))
+            return exact;
+        var wildcard = Wildcard(exact.IsV6 ? IPAddress.IPv6Any : IPAddress.Any);
+        if (listening.Contains(wildcard))
+            return wildcard;
+        var dualStack = Wildcard(IPAddress.IPv6Any);
+        return !exact.IsV6 && listening.Contains(dualStack) ? dualStack : null;
+    }
+
+    private IpEndpoint Wildcard(IPAddress any) => IpEndpoint.From(new IPEndPoint(any, Port));
+
+    private IpEndpoint Exact => IpEndpoint.From(new IPEndPoint(Address!, Port));
 
     public override string ToString() => Address is null ? Port.ToString(CultureInfo.InvariantCulture)
         : Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{Address}]:{Port}" : $"{Address}:{Port}";
