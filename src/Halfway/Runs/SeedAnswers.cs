@@ -46,7 +46,7 @@ internal static class SeedAnswers
         {
             var rstDelays = resetSenders.Select(c => RstAfterClientSegment(run.SegmentsByClient[c.Local!.Value])).OfType<double>().ToList();
             string after = rstDelays.Count > 0
-                ? $"; each RST came {Ms(rstDelays.Min())}..{Ms(rstDelays.Max())} after a client segment reached the server (the data or its retransmission)"
+                ? $"; each RST left the server {Range(rstDelays.Min(), rstDelays.Max())} after a client segment reached it (the data or its retransmission)"
                 : "";
             var completed = senders.Count(c => c.Steps.Any(s => s.Step == ClientStep.Receive && s.Result == CallResult.Data));
             yield return $"Why does receive() fail only after a send? Of {senders.Count} half-established connections that sent, {resetSenders.Count} got ECONNRESET{after}, " +
@@ -106,5 +106,10 @@ internal static class SeedAnswers
         return null;
     }
 
-    private static string Ms(double ms) => string.Create(CultureInfo.InvariantCulture, $"{ms:0.###} ms");
+    private static string Range(double minMs, double maxMs) => Duration(minMs) == Duration(maxMs) ? Duration(minMs) : $"{Duration(minMs)}..{Duration(maxMs)}";
+
+    // The server answers within microseconds; "0.005 ms" reads as a typo for the link's 5 ms.
+    private static string Duration(double ms) => ms < 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{ms * 1000:0} µs")
+        : string.Create(CultureInfo.InvariantCulture, $"{ms:0.###} ms");
 }
