@@ -24,7 +24,7 @@ internal sealed class ConnectionReport
 
     public IpEndpoint Client { get; }
     public IpEndpoint Server { get; }
-    public Verdict Verdict { get; }
+    public Verdict Verdict { get; private set; }
     public Fate Fate => Verdict.Fate;
     public string FateName => FateNames.Name(Verdict.Fate);
     /// <summary>True if at some moment the client was connected while the server had not completed the handshake.</summary>
@@ -48,6 +48,16 @@ internal sealed class ConnectionReport
     /// <summary>How sure the half-established verdict is (null when not half-established).</summary>
     public VerdictConfidence? Confidence => _confidence ??= VerdictConfidence.Of(this);
     private VerdictConfidence? _confidence;
+
+    /// <summary>
+    /// Revises a plainly accepted connection to a late completion that only its neighbours make likely (see
+    /// <see cref="ExplainReport"/>): the fate becomes accepted-late, half-established, with <paramref name="reason"/>.
+    /// </summary>
+    internal void ReviseToLikelyLateCompletion(string reason)
+    {
+        Verdict = Verdict with { Fate = Fate.AcceptedLate, HalfEstablished = true, Reason = reason };
+        _confidence = new VerdictConfidence(false, reason);
+    }
 
     /// <summary>Packets, client calls and server events in time order (bounded: long connections keep their start and end).</summary>
     public IReadOnlyList<TimelineEntry> Timeline => _timeline ??= BuildTimeline();
