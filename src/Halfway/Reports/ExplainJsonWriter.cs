@@ -4,16 +4,16 @@ using Halfway.Analysis;
 
 namespace Halfway.Reports;
 
-/// <summary>The --json form of `halfway explain` (schema in docs/explain.md). Times are seconds: absolute (Unix) and relative to each connection's first event.</summary>
+/// <summary>The --json form of `halfway explain` (schema in docs/explain.md), on one line. Times are seconds: <c>first_seen</c> absolute (Unix), the rest relative to each connection's first event.</summary>
 internal static class ExplainJsonWriter
 {
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     private const int FlushAtBytes = 64 * 1024;
 
     public static void Write(Stream stream, ExplainInput input, ExplainReport report, AnalysisContext context)
     {
-        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteNumber("schema_version", SchemaVersion);
         json.WriteStartArray("files");
@@ -86,65 +86,81 @@ internal static class ExplainJsonWriter
         json.WriteEndObject();
     }
 
+    /// <summary>
+    /// One connection. Its timeline rows are <c>[t, where, text]</c> (the run report's rows), and its evidence is the
+    /// indices of the rows that decided the fate, not a second copy of them. Times are seconds since its first event,
+    /// but for <c>first_seen</c> (Unix seconds).
+    /// </summary>
     public static void WriteConnection(Utf8JsonWriter json, ConnectionReport c)
     {
         long origin = c.FirstSeenAtMicroseconds;
         json.WriteStartObject();
-        json.WriteString("client", c.Client.ToString());
-        json.WriteString("server", c.Server.ToString());
-        json.WriteString("fate", c.FateName);
-        json.WriteBoolean("half_established", c.HalfEstablished);
-        if (c.Kind is null) json.WriteNull("kind"); else json.WriteString("kind", c.Kind);
+        json.WriteString(ClientName, c.Client.ToString());
+        json.WriteString(ServerName, c.Server.ToString());
+        json.WriteString(FateName, c.FateName);
+        json.WriteBoolean(HalfEstablishedName, c.HalfEstablished);
+        if (c.Kind is null) json.WriteNull(KindName); else json.WriteString(KindName, c.Kind);
         if (c.Confidence is { } confidence)
         {
-            json.WriteString("confidence", confidence.Name);
-            json.WriteString("confidence_reason", confidence.Reason);
+            json.WriteString(ConfidenceName, confidence.Name);
+            json.WriteString(ConfidenceReasonName, confidence.Reason);
         }
-        json.WriteString("reason", c.Reason);
-        json.WriteNumber("first_seen", Seconds(c.FirstSeenAtMicroseconds));
-        WriteOptional(json, "connected_at", c.ConnectedAtMicroseconds);
-        WriteOptional(json, "server_completed_at", c.ServerCompletedAtMicroseconds);
-        WriteOptional(json, "accepted_at", c.AcceptedAtMicroseconds);
-        json.WriteNumber("packets", c.Packets);
-        json.WriteNumber("syn_ack_resends", c.SynAckResends);
-        json.WriteNumber("client_retransmissions", c.ClientRetransmissions);
-        json.WriteNumber("duplicates_ignored", c.DuplicatesIgnored);
-        json.WriteStartArray("evidence");
-        foreach (var e in c.Evidence)
+        json.WriteString(ReasonName, c.Reason);
+        json.WriteNumber(FirstSeenName, Seconds(origin));
+        WriteOptional(json, ConnectedAtName, c.ConnectedAtMicroseconds, origin);
+        WriteOptional(json, ServerCompletedAtName, c.ServerCompletedAtMicroseconds, origin);
+        if (c.AcceptedAtMicroseconds is not null)
+            WriteOptional(json, AcceptedAtName, c.AcceptedAtMicroseconds, origin);
+        json.WriteNumber(PacketsName, c.Packets);
+        json.WriteNumber(SynAckResendsName, c.SynAckResends);
+        json.WriteNumber(ClientRetransmissionsName, c.ClientRetransmissions);
+        if (c.DuplicatesIgnored != 0)
+            json.WriteNumber(DuplicatesIgnoredName, c.DuplicatesIgnored);
+        if (c.Facts.SilenceAtEnd is { } silence)
+            json.WriteNumber(SilentAtEndName, Seconds(silence));
+        var timeline = c.Timeline;
+        json.WriteStartArray(TimelineName);
+        foreach (var t in timeline)
         {
-            json.WriteStartObject();
-            json.WriteNumber("t", Seconds(e.AtMicroseconds - origin));
-            json.WriteString("event", EventText.KindName(e.Kind));
-            json.WriteString("text", EventText.Sentence(e));
-            json.WriteEndObject();
+            json.WriteStartArray();
+            json.WriteNumberValue(Seconds(t.AtMicroseconds - origin));
+            json.WriteStringValue(t.Column switch
+            {
+                TimelineColumn.Client => ClientColumn,
+                TimelineColumn.WireToServer => WireToServerColumn,
+                TimelineColumn.WireToClient => WireToClientColumn,
+                _ => ServerColumn,
+            });
+            json.WriteStringValue(t.Text);
+            json.WriteEndArray();
         }
         json.WriteEndArray();
-        json.WriteStartArray("timeline");
-        foreach (var t in c.Timeline)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("t", Seconds(t.AtMicroseconds - origin));
-            json.WriteString("column", t.Column switch
-            {
-                TimelineColumn.Client => "client",
-                TimelineColumn.WireToServer => "to-server",
-                TimelineColumn.WireToClient => "to-client",
-                _ => "server",
-            });
-            json.WriteString("text", t.Text);
-            json.WriteEndObject();
-        }
+        json.WriteStartArray(EvidenceName);
+        foreach (int row in ReportBuilder.EvidenceRows(c.Evidence, timeline))
+            json.WriteNumberValue(row);
         json.WriteEndArray();
         json.WriteEndObject();
     }
 
+    // Encoded once: every connection writes these names.
+    private static readonly JsonEncodedText ClientName = JsonEncodedText.Encode("client"), ServerName = JsonEncodedText.Encode("server"),
+        FateName = JsonEncodedText.Encode("fate"), HalfEstablishedName = JsonEncodedText.Encode("half_established"), KindName = JsonEncodedText.Encode("kind"),
+        ConfidenceName = JsonEncodedText.Encode("confidence"), ConfidenceReasonName = JsonEncodedText.Encode("confidence_reason"),
+        ReasonName = JsonEncodedText.Encode("reason"), FirstSeenName = JsonEncodedText.Encode("first_seen"), ConnectedAtName = JsonEncodedText.Encode("connected_at"),
+        ServerCompletedAtName = JsonEncodedText.Encode("server_completed_at"), AcceptedAtName = JsonEncodedText.Encode("accepted_at"),
+        PacketsName = JsonEncodedText.Encode("packets"), SynAckResendsName = JsonEncodedText.Encode("syn_ack_resends"),
+        ClientRetransmissionsName = JsonEncodedText.Encode("client_retransmissions"), DuplicatesIgnoredName = JsonEncodedText.Encode("duplicates_ignored"),
+        SilentAtEndName = JsonEncodedText.Encode("silent_at_end"), TimelineName = JsonEncodedText.Encode("timeline"), EvidenceName = JsonEncodedText.Encode("evidence"),
+        ClientColumn = JsonEncodedText.Encode(TimelineReport.Client), WireToServerColumn = JsonEncodedText.Encode(TimelineReport.WireToServer),
+        WireToClientColumn = JsonEncodedText.Encode(TimelineReport.WireToClient), ServerColumn = JsonEncodedText.Encode(TimelineReport.Server);
+
     /// <summary>Microseconds as exact decimal seconds ("1.017188", never "1.4E-05").</summary>
     private static decimal Seconds(long micros) => micros / 1_000_000m;
 
-    private static void WriteOptional(Utf8JsonWriter json, string name, long? micros)
+    private static void WriteOptional(Utf8JsonWriter json, JsonEncodedText name, long? micros, long origin)
     {
         if (micros is { } value)
-            json.WriteNumber(name, Seconds(value));
+            json.WriteNumber(name, Seconds(value - origin));
         else
             json.WriteNull(name);
     }
