@@ -35,6 +35,10 @@ internal sealed class ConnectionReport
     public IReadOnlyList<ConnectionEvent> Evidence => Verdict.Evidence;
     /// <summary>Every typed event the tracker derived for this connection, in time order (the evidence is a selection of these).</summary>
     public IReadOnlyList<ConnectionEvent> Events => _events;
+    /// <summary>The events as the timeline's source; with no lab notes, the timeline is these in order, without the silence.</summary>
+    internal ReadOnlySpan<ConnectionEvent> EventSpan => _events;
+    /// <summary>The lab's own words for calls and server states are part of the timeline.</summary>
+    internal bool HasNotes => _notes is not null;
     public long FirstSeenAtMicroseconds { get; }
     public long LastSeenAtMicroseconds { get; }
     public long? ConnectedAtMicroseconds => Verdict.ConnectedAtMicroseconds;

@@ -106,7 +106,7 @@ internal static class ExplainJsonWriter
             json.WriteString(ConfidenceReasonName, confidence.Reason);
         }
         json.WriteString(ReasonName, c.Reason);
-        json.WriteNumber(FirstSeenName, Seconds(origin));
+        WriteSeconds(json, FirstSeenName, origin);
         WriteOptional(json, ConnectedAtName, c.ConnectedAtMicroseconds, origin);
         WriteOptional(json, ServerCompletedAtName, c.ServerCompletedAtMicroseconds, origin);
         if (c.AcceptedAtMicroseconds is not null)
@@ -117,29 +117,111 @@ internal static class ExplainJsonWriter
         if (c.DuplicatesIgnored != 0)
             json.WriteNumber(DuplicatesIgnoredName, c.DuplicatesIgnored);
         if (c.Facts.SilenceAtEnd is { } silence)
-            json.WriteNumber(SilentAtEndName, Seconds(silence));
-        var timeline = c.Timeline;
-        json.WriteStartArray(TimelineName);
-        foreach (var t in timeline)
+            WriteSeconds(json, SilentAtEndName, silence);
+        if (c.HasNotes || !WriteEventTimeline(json, c, origin))
         {
-            json.WriteStartArray();
-            json.WriteNumberValue(Seconds(t.AtMicroseconds - origin));
-            json.WriteStringValue(t.Column switch
-            {
-                TimelineColumn.Client => ClientColumn,
-                TimelineColumn.WireToServer => WireToServerColumn,
-                TimelineColumn.WireToClient => WireToClientColumn,
-                _ => ServerColumn,
-            });
-            json.WriteStringValue(t.Text);
+            var timeline = c.Timeline;
+            json.WriteStartArray(TimelineName);
+            foreach (var t in timeline)
+                WriteRow(json, t.AtMicroseconds - origin, t.Column, t.Text);
             json.WriteEndArray();
+            json.WriteStartArray(EvidenceName);
+            foreach (int row in ReportBuilder.EvidenceRows(c.Evidence, timeline))
+                json.WriteNumberValue(row);
+            json.WriteEndArray();
+        }
+        json.WriteEndObject();
+    }
+
+    private static void WriteRow(Utf8JsonWriter json, long t, TimelineColumn column, string text)
+    {
+        json.WriteStartArray();
+        WriteSecondsValue(json, t);
+        json.WriteStringValue(column switch
+        {
+            TimelineColumn.Client => ClientColumn,
+            TimelineColumn.WireToServer => WireToServerColumn,
+            TimelineColumn.WireToClient => WireToClientColumn,
+            _ => ServerColumn,
+        });
+        json.WriteStringValue(text);
+        json.WriteEndArray();
+    }
+
+    /// <summary>
+    /// A capture's timeline straight from the connection's events, and its evidence as their rows, without building the
+    /// timeline's objects: each evidence event is one of the events. False (nothing written) when the events are not in
+    /// time order, which the general path sorts.
+    /// </summary>
+    private static bool WriteEventTimeline(Utf8JsonWriter json, ConnectionReport c, long origin)
+    {
+        var events = c.EventSpan;
+        long previous = long.MinValue;
+        foreach (ref readonly var e in events)
+        {
+            if (e.Kind == ConnectionEventKind.Silence)
+                continue;
+            if (e.AtMicroseconds < previous)
+                return false;
+            previous = e.AtMicroseconds;
+        }
+        var evidence = c.Evidence;
+        Span<int> rows = stackalloc int[ConnectionClassifier.MaxEvidence + 1];
+        int found = 0, next = 0, row = 0;
+        json.WriteStartArray(TimelineName);
+        foreach (ref readonly var e in events)
+        {
+            if (e.Kind == ConnectionEventKind.Silence)
+                continue;
+            while (next < evidence.Count && evidence[next].Kind == ConnectionEventKind.Silence)
+                next++;
+            if (next < evidence.Count && evidence[next] == e && found < rows.Length)
+            {
+                rows[found++] = row;
+                next++;
+            }
+            WriteRow(json, e.AtMicroseconds - origin, EventText.Column(e.Kind), EventText.Label(e));
+            row++;
         }
         json.WriteEndArray();
         json.WriteStartArray(EvidenceName);
-        foreach (int row in ReportBuilder.EvidenceRows(c.Evidence, timeline))
-            json.WriteNumberValue(row);
+        foreach (int r in rows[..found])
+            json.WriteNumberValue(r);
         json.WriteEndArray();
-        json.WriteEndObject();
+        return true;
+    }
+
+    /// <summary>Exact decimal seconds from µs ("1.017188", "2.5", "0"), formatted without a decimal's arithmetic.</summary>
+    private static void WriteSecondsValue(Utf8JsonWriter json, long micros)
+    {
+        Span<byte> text = stackalloc byte[24];
+        json.WriteRawValue(text[..FormatSeconds(micros, text)], skipInputValidation: true);
+    }
+
+    internal static int FormatSeconds(long micros, Span<byte> text)
+    {
+        int n = 0;
+        ulong value;
+        if (micros < 0)
+        {
+            text[n++] = (byte)'-';
+            value = (ulong)(-(micros + 1)) + 1;
+        }
+        else
+            value = (ulong)micros;
+        ulong whole = value / 1_000_000, fraction = value % 1_000_000;
+        System.Buffers.Text.Utf8Formatter.TryFormat(whole, text[n..], out int written);
+        n += written;
+        if (fraction != 0)
+        {
+            text[n++] = (byte)'.';
+            for (ulong unit = 100_000; fraction != 0; unit /= 10)
+            {
+                text[n++] = (byte)('0' + fraction / unit);
+                fraction %= unit;
+            }
+        }
+        return n;
     }
 
     // Encoded once: every connection writes these names.
@@ -155,12 +237,16 @@ internal static class ExplainJsonWriter
         WireToClientColumn = JsonEncodedText.Encode(TimelineReport.WireToClient), ServerColumn = JsonEncodedText.Encode(TimelineReport.Server);
 
     /// <summary>Microseconds as exact decimal seconds ("1.017188", never "1.4E-05").</summary>
-    private static decimal Seconds(long micros) => micros / 1_000_000m;
+    private static void WriteSeconds(Utf8JsonWriter json, JsonEncodedText name, long micros)
+    {
+        json.WritePropertyName(name);
+        WriteSecondsValue(json, micros);
+    }
 
     private static void WriteOptional(Utf8JsonWriter json, JsonEncodedText name, long? micros, long origin)
     {
         if (micros is { } value)
-            json.WriteNumber(name, Seconds(value - origin));
+            WriteSeconds(json, name, value - origin);
         else
             json.WriteNull(name);
     }
