@@ -445,7 +445,7 @@ internal sealed partial class AnalysisEngine
             classifier.Apply(e);
         var decision = classifier.Decide(end, _context.ServerSideObserved);
         var summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind,
-            classifier.Handshake());
+            classifier.Handshake(), classifier.DataResendsBeforeServerAck);
         _connectionsFinished++;
         bool wanted = _sink.WantsReport(summary);
         var report = wanted ? new ConnectionReport(flow, classifier.Finish(decision, end)) : null;

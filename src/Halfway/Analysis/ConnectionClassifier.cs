@@ -302,6 +302,7 @@ internal sealed class ConnectionClassifier
         FirstDataAt = _s.FirstNewDataAt,
         FirstDataIsFin = _s.FirstNewDataIsFin,
         ClientRetransmissions = _s.Retransmissions,
+        DataResendsBeforeServerAck = _s.RetransmissionsUnanswered,
         BareRstAt = _s.BareRstAt,
         CallResetAt = _s.CallResetAt,
         RequestSocketAfterAckAt = _s.RequestSocketAfterAckAt,
@@ -317,6 +318,9 @@ internal sealed class ConnectionClassifier
 
     /// <summary>The handshake's times and the SYN-ACK re-sends, without materialising the evidence: a sink that only samples handshake timings needs no report.</summary>
     public HandshakeTimes Handshake() => new(_s.AnsweredSynAt ?? 0, _s.ServerSynAckAt ?? 0, _s.HandshakeAckAt ?? 0, _s.SynAckResendsBeforeAck, _s.SynsBeforeSynAck);
+
+    /// <summary>Client data or FINs re-sent while the server showed no complete connection (and no bare RST).</summary>
+    public int DataResendsBeforeServerAck => _s.RetransmissionsUnanswered;
 
     /// <summary>The fate alone, without materialising the evidence: what the engine asks for every connection before deciding whether anyone wants the details.</summary>
     public Decision Decide(long endMicroseconds, bool serverSideObserved)

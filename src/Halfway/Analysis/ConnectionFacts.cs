@@ -30,6 +30,8 @@ internal readonly record struct ConnectionFacts
     public bool FirstDataIsFin { get; init; }
     /// <summary>Client data or FINs sent again.</summary>
     public int ClientRetransmissions { get; init; }
+    /// <summary>Of those, the ones sent while the server showed no complete connection and no bare RST.</summary>
+    public int DataResendsBeforeServerAck { get; init; }
     /// <summary>The server's first bare RST (no ACK): it held no state for the client's segment.</summary>
     public long? BareRstAt { get; init; }
     /// <summary>The first client call that failed with ECONNRESET (lab).</summary>

@@ -24,7 +24,7 @@ internal sealed class ConnectionReport
 
     public IpEndpoint Client { get; }
     public IpEndpoint Server { get; }
-    public Verdict Verdict { get; }
+    public Verdict Verdict { get; private set; }
     public Fate Fate => Verdict.Fate;
     public string FateName => FateNames.Name(Verdict.Fate);
     /// <summary>True if at some moment the client was connected while the server had not completed the handshake.</summary>
@@ -35,6 +35,10 @@ internal sealed class ConnectionReport
     public IReadOnlyList<ConnectionEvent> Evidence => Verdict.Evidence;
     /// <summary>Every typed event the tracker derived for this connection, in time order (the evidence is a selection of these).</summary>
     public IReadOnlyList<ConnectionEvent> Events => _events;
+    /// <summary>The events as the timeline's source; with no lab notes, the timeline is these in order, without the silence.</summary>
+    internal ReadOnlySpan<ConnectionEvent> EventSpan => _events;
+    /// <summary>The lab's own words for calls and server states are part of the timeline.</summary>
+    internal bool HasNotes => _notes is not null;
     public long FirstSeenAtMicroseconds { get; }
     public long LastSeenAtMicroseconds { get; }
     public long? ConnectedAtMicroseconds => Verdict.ConnectedAtMicroseconds;
@@ -48,6 +52,16 @@ internal sealed class ConnectionReport
     /// <summary>How sure the half-established verdict is (null when not half-established).</summary>
     public VerdictConfidence? Confidence => _confidence ??= VerdictConfidence.Of(this);
     private VerdictConfidence? _confidence;
+
+    /// <summary>
+    /// Revises a plainly accepted connection to a late completion that only its neighbours make likely (see
+    /// <see cref="ExplainReport"/>): the fate becomes accepted-late, half-established, with <paramref name="reason"/>.
+    /// </summary>
+    internal void ReviseToLikelyLateCompletion(string reason)
+    {
+        Verdict = Verdict with { Fate = Fate.AcceptedLate, HalfEstablished = true, Reason = reason };
+        _confidence = new VerdictConfidence(false, reason);
+    }
 
     /// <summary>Packets, client calls and server events in time order (bounded: long connections keep their start and end).</summary>
     public IReadOnlyList<TimelineEntry> Timeline => _timeline ??= BuildTimeline();

@@ -22,25 +22,36 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
     /// <summary>Completed handshakes left out of that inference because the client re-sent its SYN or the server its SYN-ACK.</summary>
     public long HandshakesLeftOut => _handshakesLeftOut;
 
-    public long Connections { get; private set; }
-    public long HalfEstablished { get; private set; }
-    public long NotKept { get; private set; }
+    private long _connections, _halfEstablished, _notKept;
+    public long Connections { get { Settle(); return _connections; } }
+    public long HalfEstablished { get { Settle(); return _halfEstablished; } }
+    public long NotKept { get { Settle(); return _notKept; } }
     /// <summary>The connections kept for details, in the order they started (the engine finishes them in another order: a refused one long before an accepted one that started earlier).</summary>
-    public IReadOnlyList<ConnectionReport> Kept => _keptInStartOrder ??= [.. _kept.OrderBy(c => c.FirstSeenAtMicroseconds)];
-    public IEnumerable<ListenerSummary> Listeners => _listeners.Values.OrderByDescending(l => l.HalfEstablished).ThenByDescending(l => l.Connections);
+    public IReadOnlyList<ConnectionReport> Kept { get { Settle(); return _keptInStartOrder ??= [.. _kept.OrderBy(c => c.FirstSeenAtMicroseconds)]; } }
+    public IEnumerable<ListenerSummary> Listeners { get { Settle(); return _listeners.Values.OrderByDescending(l => l.HalfEstablished).ThenByDescending(l => l.Connections); } }
+
+    /// <summary>Another connection to the same listener that connected this close in time, half-established, puts a candidate in its burst.</summary>
+    public const long BurstWindowMicroseconds = 1_000_000;
+    // Accepted connections whose first data was re-sent before the server acknowledged it: whether that was loss or a
+    // full queue depends on the other connections to the listener, which may finish later. Only these wait.
+    private readonly List<ConnectionReport> _candidates = [];
+    // When each half-established connection connected, per listener: what a candidate is weighed against.
+    private readonly Dictionary<IpEndpoint, List<long>> _halfEstablishedAt = new();
 
     /// <summary>
     /// Plainly accepted connections are only counted: the handshake timings of the first ones (which tell where the
     /// capture was taken) come with their summaries, so no report (evidence, reason, timeline) is built for them.
+    /// Those whose first data was re-sent before the server acknowledged it are the exception: their neighbours may
+    /// show them to be late completions.
     /// </summary>
     public bool WantsReport(in ConnectionSummary summary) =>
-        keepAll || summary.Fate != Fate.Accepted || summary.HalfEstablished;
+        keepAll || summary.Fate != Fate.Accepted || summary.HalfEstablished || summary.DataResendsBeforeServerAck > 0;
 
     public void Count(in ConnectionSummary summary)
     {
-        Connections++;
+        _connections++;
         if (summary.HalfEstablished)
-            HalfEstablished++;
+            _halfEstablished++;
         if (!_listeners.TryGetValue(summary.Server, out var listener))
             _listeners[summary.Server] = listener = new ListenerSummary(summary.Server);
         listener.Count(summary);
@@ -50,9 +61,29 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
 
     public void Add(ConnectionReport report)
     {
-        Connections++;
+        if (_serverGaps.Count < MaxGapSamples)
+            SampleHandshake(HandshakeOf(report));
+        if (IsCandidate(report) && _candidates.Count < maxKept)
+        {
+            _candidates.Add(report);
+            return;
+        }
+        Include(report);
+    }
+
+    private static bool IsCandidate(ConnectionReport report) =>
+        report.Fate == Fate.Accepted && !report.HalfEstablished && report.Facts.DataResendsBeforeServerAck > 0 && report.ConnectedAtMicroseconds is not null;
+
+    private void Include(ConnectionReport report)
+    {
+        _connections++;
         if (report.HalfEstablished)
-            HalfEstablished++;
+        {
+            _halfEstablished++;
+            if (!_halfEstablishedAt.TryGetValue(report.Server, out var times))
+                _halfEstablishedAt[report.Server] = times = [];
+            times.Add(report.ConnectedAtMicroseconds ?? report.FirstSeenAtMicroseconds);
+        }
         if (!_listeners.TryGetValue(report.Server, out var listener))
             _listeners[report.Server] = listener = new ListenerSummary(report.Server);
         listener.Add(report);
@@ -64,10 +95,50 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
                 _keptInStartOrder = null;
             }
             else
-                NotKept++;
+                _notKept++;
         }
-        if (_serverGaps.Count < MaxGapSamples)
-            SampleHandshake(HandshakeOf(report));
+    }
+
+    /// <summary>
+    /// The second look at the candidates, once every connection is in: a connection whose first data the client had to
+    /// re-send, in a burst where other connections to the same listener were half-established, most likely met what
+    /// they met (on a syncookie server the first data meets the full queue as their final ACKs did) and is revised to a
+    /// late completion, <c>likely</c>, with the reason. Alone on its listener, or far in time from any half-established
+    /// one, it stays accepted: one lost segment is ordinary loss. Only half-established verdicts of the classifier count
+    /// as neighbours, so revisions do not feed each other.
+    /// </summary>
+    private void Settle()
+    {
+        if (_candidates.Count == 0)
+            return;
+        foreach (var times in _halfEstablishedAt.Values)
+            times.Sort();
+        var inv = CultureInfo.InvariantCulture;
+        var candidates = _candidates.ToArray();
+        _candidates.Clear();
+        foreach (var candidate in candidates)
+        {
+            long connected = candidate.ConnectedAtMicroseconds!.Value;
+            int neighbours = _halfEstablishedAt.TryGetValue(candidate.Server, out var times) ? CountWithin(times, connected - BurstWindowMicroseconds, connected + BurstWindowMicroseconds) : 0;
+            if (neighbours > 0)
+                candidate.ReviseToLikelyLateCompletion(string.Create(inv,
+                    $"the client's first data was re-sent {candidate.Facts.DataResendsBeforeServerAck} time(s) before the server acknowledged it, while {neighbours:N0} other connection(s) to this listener that connected within {TimeText.Duration(BurstWindowMicroseconds)} of it were half-established: a syncookie server whose accept queue was full ignores first data as it ignored their final ACKs; one segment lost on the way looks the same"));
+        }
+        // Revised ones are not neighbours of later candidates: include them only after every candidate was weighed.
+        foreach (var candidate in candidates)
+            Include(candidate);
+    }
+
+    /// <summary>How many of the sorted <paramref name="times"/> lie in [from, to].</summary>
+    private static int CountWithin(List<long> times, long from, long to)
+    {
+        int lo = times.BinarySearch(from);
+        if (lo < 0) lo = ~lo;
+        else while (lo > 0 && times[lo - 1] == from) lo--;
+        int hi = times.BinarySearch(to);
+        if (hi < 0) hi = ~hi;
+        else while (hi < times.Count && times[hi] == to) hi++;
+        return hi - lo;
     }
 
     private static HandshakeTimes HandshakeOf(ConnectionReport report) =>

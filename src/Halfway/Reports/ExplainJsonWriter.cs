@@ -4,16 +4,16 @@ using Halfway.Analysis;
 
 namespace Halfway.Reports;
 
-/// <summary>The --json form of `halfway explain` (schema in docs/explain.md). Times are seconds: absolute (Unix) and relative to each connection's first event.</summary>
+/// <summary>The --json form of `halfway explain` (schema in docs/explain.md), on one line. Times are seconds: <c>first_seen</c> absolute (Unix), the rest relative to each connection's first event.</summary>
 internal static class ExplainJsonWriter
 {
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     private const int FlushAtBytes = 64 * 1024;
 
     public static void Write(Stream stream, ExplainInput input, ExplainReport report, AnalysisContext context)
     {
-        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteNumber("schema_version", SchemaVersion);
         json.WriteStartArray("files");
@@ -86,65 +86,167 @@ internal static class ExplainJsonWriter
         json.WriteEndObject();
     }
 
+    /// <summary>
+    /// One connection. Its timeline rows are <c>[t, where, text]</c> (the run report's rows), and its evidence is the
+    /// indices of the rows that decided the fate, not a second copy of them. Times are seconds since its first event,
+    /// but for <c>first_seen</c> (Unix seconds).
+    /// </summary>
     public static void WriteConnection(Utf8JsonWriter json, ConnectionReport c)
     {
         long origin = c.FirstSeenAtMicroseconds;
         json.WriteStartObject();
-        json.WriteString("client", c.Client.ToString());
-        json.WriteString("server", c.Server.ToString());
-        json.WriteString("fate", c.FateName);
-        json.WriteBoolean("half_established", c.HalfEstablished);
-        if (c.Kind is null) json.WriteNull("kind"); else json.WriteString("kind", c.Kind);
+        json.WriteString(ClientName, c.Client.ToString());
+        json.WriteString(ServerName, c.Server.ToString());
+        json.WriteString(FateName, c.FateName);
+        json.WriteBoolean(HalfEstablishedName, c.HalfEstablished);
+        if (c.Kind is null) json.WriteNull(KindName); else json.WriteString(KindName, c.Kind);
         if (c.Confidence is { } confidence)
         {
-            json.WriteString("confidence", confidence.Name);
-            json.WriteString("confidence_reason", confidence.Reason);
+            json.WriteString(ConfidenceName, confidence.Name);
+            json.WriteString(ConfidenceReasonName, confidence.Reason);
         }
-        json.WriteString("reason", c.Reason);
-        json.WriteNumber("first_seen", Seconds(c.FirstSeenAtMicroseconds));
-        WriteOptional(json, "connected_at", c.ConnectedAtMicroseconds);
-        WriteOptional(json, "server_completed_at", c.ServerCompletedAtMicroseconds);
-        WriteOptional(json, "accepted_at", c.AcceptedAtMicroseconds);
-        json.WriteNumber("packets", c.Packets);
-        json.WriteNumber("syn_ack_resends", c.SynAckResends);
-        json.WriteNumber("client_retransmissions", c.ClientRetransmissions);
-        json.WriteNumber("duplicates_ignored", c.DuplicatesIgnored);
-        json.WriteStartArray("evidence");
-        foreach (var e in c.Evidence)
+        json.WriteString(ReasonName, c.Reason);
+        WriteSeconds(json, FirstSeenName, origin);
+        WriteOptional(json, ConnectedAtName, c.ConnectedAtMicroseconds, origin);
+        WriteOptional(json, ServerCompletedAtName, c.ServerCompletedAtMicroseconds, origin);
+        if (c.AcceptedAtMicroseconds is not null)
+            WriteOptional(json, AcceptedAtName, c.AcceptedAtMicroseconds, origin);
+        json.WriteNumber(PacketsName, c.Packets);
+        json.WriteNumber(SynAckResendsName, c.SynAckResends);
+        json.WriteNumber(ClientRetransmissionsName, c.ClientRetransmissions);
+        if (c.DuplicatesIgnored != 0)
+            json.WriteNumber(DuplicatesIgnoredName, c.DuplicatesIgnored);
+        if (c.Facts.SilenceAtEnd is { } silence)
+            WriteSeconds(json, SilentAtEndName, silence);
+        if (c.HasNotes || !WriteEventTimeline(json, c, origin))
         {
-            json.WriteStartObject();
-            json.WriteNumber("t", Seconds(e.AtMicroseconds - origin));
-            json.WriteString("event", EventText.KindName(e.Kind));
-            json.WriteString("text", EventText.Sentence(e));
-            json.WriteEndObject();
+            var timeline = c.Timeline;
+            json.WriteStartArray(TimelineName);
+            foreach (var t in timeline)
+                WriteRow(json, t.AtMicroseconds - origin, t.Column, t.Text);
+            json.WriteEndArray();
+            json.WriteStartArray(EvidenceName);
+            foreach (int row in ReportBuilder.EvidenceRows(c.Evidence, timeline))
+                json.WriteNumberValue(row);
+            json.WriteEndArray();
         }
-        json.WriteEndArray();
-        json.WriteStartArray("timeline");
-        foreach (var t in c.Timeline)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("t", Seconds(t.AtMicroseconds - origin));
-            json.WriteString("column", t.Column switch
-            {
-                TimelineColumn.Client => "client",
-                TimelineColumn.WireToServer => "to-server",
-                TimelineColumn.WireToClient => "to-client",
-                _ => "server",
-            });
-            json.WriteString("text", t.Text);
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
         json.WriteEndObject();
     }
 
-    /// <summary>Microseconds as exact decimal seconds ("1.017188", never "1.4E-05").</summary>
-    private static decimal Seconds(long micros) => micros / 1_000_000m;
+    private static void WriteRow(Utf8JsonWriter json, long t, TimelineColumn column, string text)
+    {
+        json.WriteStartArray();
+        WriteSecondsValue(json, t);
+        json.WriteStringValue(column switch
+        {
+            TimelineColumn.Client => ClientColumn,
+            TimelineColumn.WireToServer => WireToServerColumn,
+            TimelineColumn.WireToClient => WireToClientColumn,
+            _ => ServerColumn,
+        });
+        json.WriteStringValue(text);
+        json.WriteEndArray();
+    }
 
-    private static void WriteOptional(Utf8JsonWriter json, string name, long? micros)
+    /// <summary>
+    /// A capture's timeline straight from the connection's events, and its evidence as their rows, without building the
+    /// timeline's objects: each evidence event is one of the events. False (nothing written) when the events are not in
+    /// time order, which the general path sorts.
+    /// </summary>
+    private static bool WriteEventTimeline(Utf8JsonWriter json, ConnectionReport c, long origin)
+    {
+        var events = c.EventSpan;
+        long previous = long.MinValue;
+        foreach (ref readonly var e in events)
+        {
+            if (e.Kind == ConnectionEventKind.Silence)
+                continue;
+            if (e.AtMicroseconds < previous)
+                return false;
+            previous = e.AtMicroseconds;
+        }
+        var evidence = c.Evidence;
+        Span<int> rows = stackalloc int[ConnectionClassifier.MaxEvidence + 1];
+        int found = 0, next = 0, row = 0;
+        json.WriteStartArray(TimelineName);
+        foreach (ref readonly var e in events)
+        {
+            if (e.Kind == ConnectionEventKind.Silence)
+                continue;
+            while (next < evidence.Count && evidence[next].Kind == ConnectionEventKind.Silence)
+                next++;
+            if (next < evidence.Count && evidence[next] == e && found < rows.Length)
+            {
+                rows[found++] = row;
+                next++;
+            }
+            WriteRow(json, e.AtMicroseconds - origin, EventText.Column(e.Kind), EventText.Label(e));
+            row++;
+        }
+        json.WriteEndArray();
+        json.WriteStartArray(EvidenceName);
+        foreach (int r in rows[..found])
+            json.WriteNumberValue(r);
+        json.WriteEndArray();
+        return true;
+    }
+
+    /// <summary>Exact decimal seconds from µs ("1.017188", "2.5", "0"), formatted without a decimal's arithmetic.</summary>
+    private static void WriteSecondsValue(Utf8JsonWriter json, long micros)
+    {
+        Span<byte> text = stackalloc byte[24];
+        json.WriteRawValue(text[..FormatSeconds(micros, text)], skipInputValidation: true);
+    }
+
+    internal static int FormatSeconds(long micros, Span<byte> text)
+    {
+        int n = 0;
+        ulong value;
+        if (micros < 0)
+        {
+            text[n++] = (byte)'-';
+            value = (ulong)(-(micros + 1)) + 1;
+        }
+        else
+            value = (ulong)micros;
+        ulong whole = value / 1_000_000, fraction = value % 1_000_000;
+        System.Buffers.Text.Utf8Formatter.TryFormat(whole, text[n..], out int written);
+        n += written;
+        if (fraction != 0)
+        {
+            text[n++] = (byte)'.';
+            for (ulong unit = 100_000; fraction != 0; unit /= 10)
+            {
+                text[n++] = (byte)('0' + fraction / unit);
+                fraction %= unit;
+            }
+        }
+        return n;
+    }
+
+    // Encoded once: every connection writes these names.
+    private static readonly JsonEncodedText ClientName = JsonEncodedText.Encode("client"), ServerName = JsonEncodedText.Encode("server"),
+        FateName = JsonEncodedText.Encode("fate"), HalfEstablishedName = JsonEncodedText.Encode("half_established"), KindName = JsonEncodedText.Encode("kind"),
+        ConfidenceName = JsonEncodedText.Encode("confidence"), ConfidenceReasonName = JsonEncodedText.Encode("confidence_reason"),
+        ReasonName = JsonEncodedText.Encode("reason"), FirstSeenName = JsonEncodedText.Encode("first_seen"), ConnectedAtName = JsonEncodedText.Encode("connected_at"),
+        ServerCompletedAtName = JsonEncodedText.Encode("server_completed_at"), AcceptedAtName = JsonEncodedText.Encode("accepted_at"),
+        PacketsName = JsonEncodedText.Encode("packets"), SynAckResendsName = JsonEncodedText.Encode("syn_ack_resends"),
+        ClientRetransmissionsName = JsonEncodedText.Encode("client_retransmissions"), DuplicatesIgnoredName = JsonEncodedText.Encode("duplicates_ignored"),
+        SilentAtEndName = JsonEncodedText.Encode("silent_at_end"), TimelineName = JsonEncodedText.Encode("timeline"), EvidenceName = JsonEncodedText.Encode("evidence"),
+        ClientColumn = JsonEncodedText.Encode(TimelineReport.Client), WireToServerColumn = JsonEncodedText.Encode(TimelineReport.WireToServer),
+        WireToClientColumn = JsonEncodedText.Encode(TimelineReport.WireToClient), ServerColumn = JsonEncodedText.Encode(TimelineReport.Server);
+
+    /// <summary>Microseconds as exact decimal seconds ("1.017188", never "1.4E-05").</summary>
+    private static void WriteSeconds(Utf8JsonWriter json, JsonEncodedText name, long micros)
+    {
+        json.WritePropertyName(name);
+        WriteSecondsValue(json, micros);
+    }
+
+    private static void WriteOptional(Utf8JsonWriter json, JsonEncodedText name, long? micros, long origin)
     {
         if (micros is { } value)
-            json.WriteNumber(name, Seconds(value));
+            WriteSeconds(json, name, value - origin);
         else
             json.WriteNull(name);
     }

@@ -158,7 +158,7 @@ internal static class ReportBuilder
     /// Each evidence event's row in the timeline: the timeline is built from the same events, so the row has the same
     /// time and column; where the lab's own words replaced an event (a client call), the nearest row of that column.
     /// </summary>
-    private static List<int> EvidenceRows(IReadOnlyList<ConnectionEvent> evidence, IReadOnlyList<TimelineEntry> timeline)
+    internal static List<int> EvidenceRows(IReadOnlyList<ConnectionEvent> evidence, IReadOnlyList<TimelineEntry> timeline)
     {
         var rows = new List<int>(evidence.Count);
         var used = new HashSet<int>();

@@ -47,7 +47,16 @@ public sealed class RealCaptureTests
         Assert.Equal("127.0.0.1:8080", late.GetProperty("server").GetString());
         Assert.Equal("accepted-late", late.GetProperty("fate").GetString());
         Assert.True(late.GetProperty("half_established").GetBoolean());
-        Assert.Contains(late.GetProperty("evidence").EnumerateArray(), e => e.GetProperty("event").GetString() == "server-syn-ack-resent");
+        Assert.Equal(3, json.RootElement.GetProperty("schema_version").GetInt32());
+        // Schema 3: evidence is indices into the timeline's [t, where, text] rows, not a second copy of them.
+        var timeline = late.GetProperty("timeline").EnumerateArray().ToList();
+        var evidence = late.GetProperty("evidence").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        Assert.NotEmpty(evidence);
+        Assert.All(evidence, i => Assert.InRange(i, 0, timeline.Count - 1));
+        Assert.Equal(evidence.Order(), evidence);
+        Assert.Contains(evidence, i => timeline[i][1].GetString() == "w<" && timeline[i][2].GetString() == "SYN-ACK (re-sent)");
+        Assert.All(timeline, row => Assert.Equal(JsonValueKind.Number, row[0].ValueKind));
+        Assert.Equal(0, timeline[0][0].GetDouble());
         var listener = json.RootElement.GetProperty("listeners").EnumerateArray().Single(l => l.GetProperty("server").GetString() == "127.0.0.1:8080");
         Assert.Equal(1, listener.GetProperty("fates").GetProperty("reset-on-data").GetInt32());
         Assert.Equal(1, listener.GetProperty("fates").GetProperty("stranded").GetInt32());
