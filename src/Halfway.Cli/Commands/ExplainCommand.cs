@@ -27,6 +27,8 @@ public static class ExplainCommand
         command.SetAction(CommandRunner.Guard((parse, token) =>
         {
             var paths = parse.GetValue(files) ?? [];
+            if (paths.FirstOrDefault(p => p.StartsWith('-') && p != CaptureReader.StandardInputName && !File.Exists(p)) is { } unknown)
+                throw new HalfwayException($"unknown option '{unknown}'; `halfway explain --help` lists the options (a capture file whose name starts with '-' is given as ./{unknown})");
             if (paths.Count(p => p == CaptureReader.StandardInputName) > 1)
                 throw new HalfwayException("'-' (standard input) can be given only once");
             if (parse.GetValue(html) is { } target && (Directory.Exists(target) || !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(target)))))

@@ -44,7 +44,9 @@ public static class WatchCommand
         {
             var settings = new WatchSettings
             {
-                Targets = (parse.GetValue(listeners) ?? []).Select(WatchTarget.Parse).ToList(),
+                Targets = (parse.GetValue(listeners) ?? []).Select(text => text.StartsWith('-')
+                    ? throw new HalfwayException($"unknown option '{text}'; `halfway watch --help` lists the options")
+                    : WatchTarget.Parse(text)).ToList(),
                 NamespacePath = parse.GetValue(netns),
                 Interval = WatchInterval.Parse(parse.GetValue(interval) ?? "1"),
                 Once = parse.GetValue(once),

@@ -30,6 +30,8 @@ public sealed class CliErrorTests : IDisposable
     [InlineData(new[] { "--frobnicate" }, "unknown option '--frobnicate'")]
     [InlineData(new[] { "run" }, "`halfway run --help`")]
     [InlineData(new[] { "run", "--bogus", "seed" }, "unknown option '--bogus'")]
+    [InlineData(new[] { "explain", "--bogus", "x.pcap" }, "unknown option '--bogus'")]
+    [InlineData(new[] { "watch", "--bogus" }, "unknown option '--bogus'")]
     [InlineData(new[] { "run", "no-such-scenario" }, "'no-such-scenario' is neither a built-in scenario nor a file")]
     [InlineData(new[] { "run", "missing.yaml" }, "scenario file 'missing.yaml' does not exist")]
     [InlineData(new[] { "run", "seed", "--output" }, "--output")]
