@@ -44,6 +44,7 @@ internal sealed class ScenarioAnalysis
             observations.Add(new ServerAcceptObservation((long)(accepted.AtMs * 1000), accepted.Client, accepted.Local));
         observations.AddRange(run.ServerSockets);
         observations.AddRange(AbsentFromServerTable(run));
+        observations.AddRange(run.KernelEvents);
         // Stable: at the same microsecond the packet comes before the call it let return (the kernel sends the final ACK,
         // then connect() returns); an unstable sort put them either way round, and the ACK's evidence with them.
         return observations.OrderBy(o => o.AtMicroseconds).ToList();
