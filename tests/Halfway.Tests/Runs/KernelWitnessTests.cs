@@ -1,5 +1,6 @@
 using Halfway.Lab;
 using Halfway.Observe;
+using Halfway.Reports;
 using Halfway.Runs;
 using Halfway.Wire;
 using Xunit.Abstractions;
@@ -57,6 +58,62 @@ public sealed class KernelWitnessTests(ITestOutputHelper output)
         long ackOverflows = counters.GetValueOrDefault("TcpExtListenOverflows") - synOverflows;
         Assert.Equal(ackOverflows, run.KernelEvents.Count(IsFinalAckOverflow));
         AssertSynAckResendsMatchTheWire(run);
+
+        // The report carries the kernel's word per connection and the run's totals; the kernel and the wire agree here.
+        var report = ReportBuilder.Build([run], [analysis], "/tmp/run", [null]).Scenarios[0];
+        Assert.True(report.KernelWitness is { On: true, Lost: 0 });
+        Assert.Equal(run.KernelEvents.Count(IsFinalAckOverflow), report.KernelWitness!.DropsByListenerAndReason.GetValueOrDefault("0.0.0.0:8080 TCP_LISTEN_OVERFLOW"));
+        Assert.DoesNotContain(report.KernelWitness.Findings, f => f.Contains("disagree", StringComparison.Ordinal));
+        Assert.Contains(report.KernelWitness.Findings, f => f.StartsWith($"the server's kernel confirms {half.Count} half-established", StringComparison.Ordinal));
+        foreach (var c in half)
+        {
+            var says = report.Connections.Single(r => r.Id == c.Id).Kernel?.Says;
+            Assert.True(says is not null && says.StartsWith("the server's kernel dropped the final ACK at +", StringComparison.Ordinal)
+                && says.Contains(": TCP_LISTEN_OVERFLOW, accept queue 3 of 2", StringComparison.Ordinal), says);
+        }
+        string text = TextReport.Render(new RunReport { StartedAt = "", Kernel = "", RunFolder = "/tmp/run", Scenarios = [report] });
+        Assert.Contains("server's kernel (tracepoints): drops 0.0.0.0:8080 TCP_LISTEN_OVERFLOW", text);
+        Assert.Contains("The server's kernel says: it dropped the final ACK of", text);
+    }
+
+    [LabFact]
+    public async Task Two_labs_at_once_each_hear_only_their_own_servers_kernel()
+    {
+        var runs = await Task.WhenAll(RunScenarioAsync(FullQueue(0, "witness-a", 8080)), RunScenarioAsync(FullQueue(0, "witness-b", 8081)));
+        foreach (var (run, port) in new[] { (runs[0], 8080), (runs[1], 8081) })
+        {
+            Describe(run);
+            Assert.True(run.KernelWitnessOn, run.KernelWitnessMissing);
+            Assert.NotEmpty(run.KernelEvents);
+            var clients = run.Connections.Where(c => c.Local is not null).Select(c => c.Local!.Value).ToHashSet();
+            Assert.All(run.KernelEvents, e => Assert.True(e.Server.Port == port && clients.Contains(e.Client), $"{run.Scenario.Name}: {e.Client} -> {e.Server} is not this lab's"));
+        }
+    }
+
+    [LabFact]
+    public async Task Without_its_object_the_witness_says_so_in_one_line_and_the_run_still_works()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), $"halfway-no-such-object-{Guid.NewGuid():N}.o");
+        Environment.SetEnvironmentVariable(KernelWitness.ObjectVariable, missing);
+        ScenarioRun run;
+        try
+        {
+            run = await RunScenarioAsync(FullQueue(0, "witness-missing"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(KernelWitness.ObjectVariable, null);
+        }
+        Assert.False(run.KernelWitnessOn);
+        Assert.Empty(run.KernelEvents);
+        string warning = Assert.Single(run.Warnings, w => w.StartsWith("kernel witness off: ", StringComparison.Ordinal));
+        Assert.Contains(missing, warning);
+        Assert.DoesNotContain('\n', warning);
+        var analysis = ScenarioAnalysis.Analyze(run);
+        Assert.Contains(run.Connections, c => analysis.ForConnection(c).HalfEstablished);
+        var report = ReportBuilder.Build([run], [analysis], "/tmp/run", [null]).Scenarios[0];
+        Assert.True(report.KernelWitness is { On: false } w && w.Missing == run.KernelWitnessMissing);
+        Assert.All(report.Connections, c => Assert.Null(c.Kernel));
     }
 
     [LabFact]
