@@ -34,6 +34,7 @@ struct sock_common {
     __be16 skc_dport;
     __u16 skc_num;
     unsigned short skc_family;
+    volatile unsigned char skc_state;
     possible_net_t skc_net;
     struct in6_addr skc_v6_daddr;
     struct in6_addr skc_v6_rcv_saddr;
@@ -60,7 +61,7 @@ struct witness_event {
     __u32 netns;            // inode of the network namespace
     __u16 family;           // 2 (IPv4) or 10 (IPv6)
     __u8 tcp_flags;         // of the dropped packet, or of the packet that drew a RST
-    __u8 has_listener;      // a drop with rx_sk: the listener's fields below are set
+    __u8 has_listener;      // a drop whose rx_sk is a listener: the listener's fields below are set
     __u8 local_addr[16];    // the kernel's own end (for a dropped packet: its destination)
     __u8 remote_addr[16];   // the peer (for a dropped packet: its source)
     __u16 local_port;       // host order
@@ -224,7 +225,8 @@ int witness_kfree_skb(__u64 *ctx)
         return 0;
     e->reason = reason;
     packet_ends(e, skb);
-    if (rx_sk) {
+    // rx_sk is whichever socket the packet was for: only a listener's queue says anything about the handshake.
+    if (rx_sk && rx_sk->__sk_common.skc_state == 10 /* TCP_LISTEN */) {
         e->has_listener = 1;
         e->ack_backlog = rx_sk->sk_ack_backlog;
         e->max_ack_backlog = rx_sk->sk_max_ack_backlog;
