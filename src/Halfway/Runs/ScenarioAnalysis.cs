@@ -123,7 +123,7 @@ internal sealed class ScenarioAnalysis
             analysis.Explanations.Add(string.Join("\n", lines) + "\n" + diagram.TrimEnd());
         }
         if (run.Scenario.AnswersSeed)
-            analysis.Answers.AddRange(SeedAnswers.For(run, ours));
+            analysis.Answers.AddRange(SeedAnswers.For(run, ours, analysis.Kernel));
         analysis.Contradictions.AddRange(RunConsistency.Contradictions(run, analysis));
         return analysis;
     }

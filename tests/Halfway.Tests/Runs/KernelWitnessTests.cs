@@ -20,6 +20,7 @@ public sealed class KernelWitnessTests(ITestOutputHelper output)
     // ACKs meet a full queue. SYN-ACK re-sends bounded to 2 keep the run short.
     private static string FullQueue(int syncookies, string name, int port = 8080) => $$"""
         name: {{name}}
+        answers: seed
         duration: 7s
         link: { delay: 5ms }
         kernel:
@@ -74,6 +75,8 @@ public sealed class KernelWitnessTests(ITestOutputHelper output)
         string text = TextReport.Render(new RunReport { StartedAt = "", Kernel = "", RunFolder = "/tmp/run", Scenarios = [report] });
         Assert.Contains("server's kernel (tracepoints): drops 0.0.0.0:8080 TCP_LISTEN_OVERFLOW", text);
         Assert.Contains("The server's kernel says: it dropped the final ACK of", text);
+        Assert.Contains(analysis.Answers, a => a.StartsWith("The server's kernel, in its own words (tracepoints): it dropped the final ACK itself of "
+            + $"{half.Count} of {half.Count} request-socket (TCP_LISTEN_OVERFLOW {half.Count})", StringComparison.Ordinal));
     }
 
     [LabFact]
