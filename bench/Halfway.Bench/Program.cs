@@ -94,6 +94,18 @@ static async Task<int> Storm(int n, string cClient)
             var rate = await ToolClientRate(lab, clock, count, connectTimeout, port);
             Console.WriteLine($"{label}tool-one-process round={round} {rate}");
         }
+        // the same with the kernel witness attached to the lab's namespace, as `halfway run` runs by default
+        await using (var listener = TrafficServer.Start(lab.Server, server with { Port = ++port }, clock))
+        {
+            long events = 0;
+            uint inode = lab.Server.Run(KernelWitness.CurrentNamespaceInode);
+            using var witness = KernelWitness.TryStart(inode, clock.ToMicroseconds, null, _ => Interlocked.Increment(ref events), out string? why);
+            var rate = await ToolClientRate(lab, clock, count, connectTimeout, port);
+            witness?.Stop();
+            Console.WriteLine(witness is null
+                ? $"{label}tool-one-process-witness round={round} witness off: {why}"
+                : $"{label}tool-one-process-witness round={round} {rate} witness_events={Interlocked.Read(ref events)} witness_lost={witness.Lost}");
+        }
         // the floor of .NET itself: bare ConnectAsync calls, no bookkeeping
         await using (var _ = await StartServerProcess(lab, ++port))
         {

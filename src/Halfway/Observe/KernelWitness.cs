@@ -28,8 +28,21 @@ internal sealed class KernelWitness : IDisposable
         _toMicroseconds = toMicroseconds;
         _localIsServer = localIsServer;
         _sink = sink;
-        _dropReasons = BtfEnum.ReadKernel("skb_drop_reason", "SKB_DROP_REASON_");
-        _resetReasons = BtfEnum.ReadKernel("sk_rst_reason", "SK_RST_REASON_");
+        _dropReasons = KernelEnum("skb_drop_reason", "SKB_DROP_REASON_");
+        _resetReasons = KernelEnum("sk_rst_reason", "SK_RST_REASON_");
+    }
+
+    /// <summary>The kernel's names for an enum; none (events then show the number) when its BTF cannot be read.</summary>
+    private static Dictionary<long, string>? KernelEnum(string name, string prefix)
+    {
+        try
+        {
+            return BtfEnum.ReadKernel(name, prefix);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Events the kernel could not hand over (its ring buffer was full): a count, so a report never says less silently.</summary>

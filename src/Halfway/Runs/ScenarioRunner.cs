@@ -158,10 +158,19 @@ internal static class ScenarioRunner
     /// <summary>The server kernel's witness, filtered to the server's namespace; null (and one line in the report) when it cannot run.</summary>
     private static KernelWitness? StartWitness(LabNetwork lab, Scenario scenario, LabClock clock, ScenarioRun run)
     {
-        uint inode = lab.Server.Run(KernelWitness.CurrentNamespaceInode);
         ushort port = (ushort)scenario.Server.Port;
-        // On a single host both ends are in the namespace: an event about a packet from the server port is the client's end.
-        var witness = KernelWitness.TryStart(inode, clock.ToMicroseconds, (local, remote) => !(remote.Port == port && local.Port != port), null, out string? why);
+        KernelWitness? witness = null;
+        string? why;
+        try
+        {
+            uint inode = lab.Server.Run(KernelWitness.CurrentNamespaceInode);
+            // On a single host both ends are in the namespace: an event about a packet from the server port is the client's end.
+            witness = KernelWitness.TryStart(inode, clock.ToMicroseconds, (local, remote) => !(remote.Port == port && local.Port != port), null, out why);
+        }
+        catch (IOException e)
+        {
+            why = $"the server's namespace could not be identified: {e.Message}";
+        }
         run.KernelWitnessOn = witness is not null;
         if (witness is null)
         {

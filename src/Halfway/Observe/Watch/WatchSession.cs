@@ -19,8 +19,16 @@ internal static class WatchSession
         KernelWitness? witness = null;
         if (tally is not null)
         {
-            uint inode = InNamespace(KernelWitness.CurrentNamespaceInode);
-            witness = KernelWitness.TryStart(inode, stopwatch => stopwatch / 1000, null, tally.Add, out string? why);
+            string? why;
+            try
+            {
+                uint inode = InNamespace(KernelWitness.CurrentNamespaceInode);
+                witness = KernelWitness.TryStart(inode, stopwatch => stopwatch / 1000, null, tally.Add, out why);
+            }
+            catch (IOException e)
+            {
+                why = $"the namespace could not be identified: {e.Message}";
+            }
             witnessState = witness is null ? $"off: {why}" : "on";
             // Watch goes on without it: the socket table and counters are read as before.
             if (witness is null)
