@@ -38,14 +38,15 @@ internal sealed unsafe class BpfWitness : IDisposable
 
     /// <summary>
     /// Loads <paramref name="objectBytes"/>, filters to the network namespace with inode <paramref name="namespaceInode"/>
-    /// (0: every namespace) and attaches. Returns null with one line saying what is missing when it cannot.
+    /// (0: every namespace) and, with <paramref name="listenerDropsOnly"/>, to drops whose socket is a listener; attaches.
+    /// Returns null with one line saying what is missing when it cannot.
     /// </summary>
-    public static BpfWitness? TryStart(byte[] objectBytes, uint namespaceInode, Action<WitnessEventLayout> onEvent, out string? whyNot)
+    public static BpfWitness? TryStart(byte[] objectBytes, uint namespaceInode, bool listenerDropsOnly, Action<WitnessEventLayout> onEvent, out string? whyNot)
     {
         var witness = new BpfWitness(onEvent);
         try
         {
-            whyNot = witness.Start(objectBytes, namespaceInode);
+            whyNot = witness.Start(objectBytes, namespaceInode, listenerDropsOnly);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -57,7 +58,7 @@ internal sealed unsafe class BpfWitness : IDisposable
         return null;
     }
 
-    private string? Start(byte[] objectBytes, uint namespaceInode)
+    private string? Start(byte[] objectBytes, uint namespaceInode, bool listenerDropsOnly)
     {
         // libbpf prints verifier logs to stderr; the caller says in one line what failed instead.
         if (Environment.GetEnvironmentVariable("HALFWAY_WITNESS_DEBUG") is null)
@@ -76,7 +77,8 @@ internal sealed unsafe class BpfWitness : IDisposable
         if (configFd < 0 || ringFd < 0 || _lostFd < 0)
             return "the witness's BPF object lacks its maps (config, events, lost): it was built from other sources";
         uint key = 0;
-        ulong config = namespaceInode;
+        // struct witness_config { __u32 netns; __u32 listener_drops_only; }, little-endian.
+        ulong config = namespaceInode | (listenerDropsOnly ? 1UL << 32 : 0);
         if (Libbpf.bpf_map_update_elem(configFd, &key, &config, 0) is int updated and < 0)
             return $"the witness's namespace filter could not be set: {Libc.Describe(-updated)}";
         _self = GCHandle.Alloc(this);

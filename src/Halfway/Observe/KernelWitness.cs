@@ -52,16 +52,17 @@ internal sealed class KernelWitness : IDisposable
     /// Starts watching the namespace with inode <paramref name="namespaceInode"/> (0: all). <paramref name="toMicroseconds"/>
     /// turns a CLOCK_MONOTONIC time in ns into the caller's clock; <paramref name="localIsServer"/> says whether the
     /// kernel's own end of an event (local, remote) is the server's. Events go to <paramref name="sink"/> on the witness's
-    /// thread, or are kept for <see cref="Stop"/>. Null, with <paramref name="whyNot"/>, when it cannot run.
+    /// thread, or are kept for <see cref="Stop"/>. <paramref name="listenerDropsOnly"/>: only drops a listener made (the
+    /// kernel then skips every other event). Null, with <paramref name="whyNot"/>, when it cannot run.
     /// </summary>
     public static KernelWitness? TryStart(uint namespaceInode, Func<long, long> toMicroseconds, Func<IpEndpoint, IpEndpoint, bool>? localIsServer,
-        Action<KernelEventObservation>? sink, out string? whyNot)
+        Action<KernelEventObservation>? sink, out string? whyNot, bool listenerDropsOnly = false)
     {
         byte[]? bytes = ReadObject(out whyNot);
         if (bytes is null)
             return null;
         var witness = new KernelWitness(toMicroseconds, localIsServer ?? ((_, _) => true), sink);
-        witness._bpf = BpfWitness.TryStart(bytes, namespaceInode, witness.OnEvent, out whyNot);
+        witness._bpf = BpfWitness.TryStart(bytes, namespaceInode, listenerDropsOnly, witness.OnEvent, out whyNot);
         return witness._bpf is null ? null : witness;
     }
 

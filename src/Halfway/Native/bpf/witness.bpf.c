@@ -77,8 +77,9 @@ struct witness_event {
 
 enum { KIND_DROP = 1, KIND_SYNACK = 2, KIND_RST_SENT = 3, KIND_RST_RECEIVED = 4 };
 
-// netns: 0 = every namespace (watch on the whole host), otherwise only this inode.
-struct witness_config { __u32 netns; __u32 pad; };
+// netns: 0 = every namespace, otherwise only this inode. listener_drops_only: only drops whose rx_sk is a listener
+// (watch counts nothing else; a storm of RSTs or re-sent SYN-ACKs then costs it no event).
+struct witness_config { __u32 netns; __u32 listener_drops_only; };
 
 struct {
     __uint(type, 2 /* BPF_MAP_TYPE_ARRAY */);
@@ -107,13 +108,22 @@ static __u32 net_inum(struct net *net)
     return net ? net->ns.inum : 0;
 }
 
-static int wanted(__u32 netns)
+static struct witness_config *settings(void)
 {
     __u32 zero = 0;
-    struct witness_config *c = bpf_map_lookup_elem(&config, &zero);
-    if (!c)
-        return 0;
-    return c->netns == 0 || c->netns == netns;
+    return bpf_map_lookup_elem(&config, &zero);
+}
+
+static int wanted(__u32 netns)
+{
+    struct witness_config *c = settings();
+    return c && (c->netns == 0 || c->netns == netns);
+}
+
+static int listener_drops_only(void)
+{
+    struct witness_config *c = settings();
+    return !c || c->listener_drops_only;
 }
 
 static struct witness_event *reserve(__u32 kind, __u32 netns)
@@ -214,7 +224,12 @@ int witness_kfree_skb(__u64 *ctx)
     struct sk_buff *skb = (struct sk_buff *)ctx[0];
     __u32 reason = (__u32)ctx[2];
     struct sock *rx_sk = (struct sock *)ctx[3];
-    if (!skb || !is_tcp(skb))
+    if (!skb)
+        return 0;
+    int listening = rx_sk && rx_sk->__sk_common.skc_state == 10 /* TCP_LISTEN */;
+    if (!listening && listener_drops_only())
+        return 0;
+    if (!is_tcp(skb))
         return 0;
     struct net_device *dev = skb->dev;
     __u32 netns = rx_sk ? net_inum(rx_sk->__sk_common.skc_net.net) : dev ? net_inum(dev->nd_net.net) : 0;
@@ -226,7 +241,7 @@ int witness_kfree_skb(__u64 *ctx)
     e->reason = reason;
     packet_ends(e, skb);
     // rx_sk is whichever socket the packet was for: only a listener's queue says anything about the handshake.
-    if (rx_sk && rx_sk->__sk_common.skc_state == 10 /* TCP_LISTEN */) {
+    if (listening) {
         e->has_listener = 1;
         e->ack_backlog = rx_sk->sk_ack_backlog;
         e->max_ack_backlog = rx_sk->sk_max_ack_backlog;
@@ -248,7 +263,7 @@ int witness_retransmit_synack(__u64 *ctx)
 {
     struct sock *sk = (struct sock *)ctx[0];
     struct request_sock *req = (struct request_sock *)ctx[1];
-    if (!req)
+    if (!req || listener_drops_only())
         return 0;
     __u32 netns = sk ? net_inum(sk->__sk_common.skc_net.net) : net_inum(req->__req_common.skc_net.net);
     if (!wanted(netns))
@@ -273,6 +288,8 @@ int witness_send_reset(__u64 *ctx)
     struct sock *sk = (struct sock *)ctx[0];
     struct sk_buff *skb = (struct sk_buff *)ctx[1];
     __u32 reason = (__u32)ctx[2];
+    if (listener_drops_only())
+        return 0;
     struct net_device *dev = skb ? skb->dev : 0;
     __u32 netns = sk ? net_inum(sk->__sk_common.skc_net.net) : dev ? net_inum(dev->nd_net.net) : 0;
     if (!wanted(netns))
@@ -292,7 +309,7 @@ SEC("tp_btf/tcp_receive_reset")
 int witness_receive_reset(__u64 *ctx)
 {
     struct sock *sk = (struct sock *)ctx[0];
-    if (!sk)
+    if (!sk || listener_drops_only())
         return 0;
     __u32 netns = net_inum(sk->__sk_common.skc_net.net);
     if (!wanted(netns))

@@ -23,7 +23,7 @@ internal static class WatchSession
             try
             {
                 uint inode = InNamespace(KernelWitness.CurrentNamespaceInode);
-                witness = KernelWitness.TryStart(inode, stopwatch => stopwatch / 1000, null, tally.Add, out why);
+                witness = KernelWitness.TryStart(inode, stopwatch => stopwatch / 1000, null, tally.Add, out why, listenerDropsOnly: true);
             }
             catch (IOException e)
             {
