@@ -20,6 +20,8 @@ command -v clang >/dev/null 2>&1 || command -v clang-14 >/dev/null 2>&1 || need+
 command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+# The kernel witness: libbpf loads its BPF program (the object itself is compiled by the build with the clang above).
+/sbin/ldconfig -p 2>/dev/null | grep -q 'libbpf\.so\.1 ' || need+=(libbpf1)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${need[*]}"

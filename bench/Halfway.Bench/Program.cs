@@ -88,12 +88,28 @@ static async Task<int> Storm(int n, string cClient)
             var rate = await ToolClientRate(lab, clock, count, connectTimeout, port);
             Console.WriteLine($"{label}tool round={round} {rate}");
         }
-        // the tool's client and server in one process, as `halfway run` runs them
-        await using (var listener = TrafficServer.Start(lab.Server, server with { Port = ++port }, clock))
+        // the tool's client and server in one process, as `halfway run` runs them; and the same with the kernel witness
+        // attached to the lab's namespace, as `halfway run` runs by default. The two swap places every round: the row run
+        // second was faster in every round of a first version (a warmer process), whichever it was.
+        async Task OneProcess(bool witnessOn)
         {
+            await using var listener = TrafficServer.Start(lab.Server, server with { Port = ++port }, clock);
+            if (!witnessOn)
+            {
+                Console.WriteLine($"{label}tool-one-process round={round} {await ToolClientRate(lab, clock, count, connectTimeout, port)}");
+                return;
+            }
+            long events = 0;
+            uint inode = lab.Server.Run(KernelWitness.CurrentNamespaceInode);
+            using var witness = KernelWitness.TryStart(inode, clock.ToMicroseconds, null, _ => Interlocked.Increment(ref events), out string? why);
             var rate = await ToolClientRate(lab, clock, count, connectTimeout, port);
-            Console.WriteLine($"{label}tool-one-process round={round} {rate}");
+            witness?.Stop();
+            Console.WriteLine(witness is null
+                ? $"{label}tool-one-process-witness round={round} witness off: {why}"
+                : $"{label}tool-one-process-witness round={round} {rate} witness_events={Interlocked.Read(ref events)} witness_lost={witness.Lost}");
         }
+        await OneProcess(witnessOn: round % 2 == 1);
+        await OneProcess(witnessOn: round % 2 == 0);
         // the floor of .NET itself: bare ConnectAsync calls, no bookkeeping
         await using (var _ = await StartServerProcess(lab, ++port))
         {

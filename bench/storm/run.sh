@@ -16,8 +16,10 @@ median() { awk -v kind="$1" '$1 == kind { for (i=1;i<=NF;i++) if ($i ~ /^rate=/)
   awk '{ r[NR]=$1 } END { print (NR % 2) ? r[(NR+1)/2] : (r[NR/2] + r[NR/2+1]) / 2 }'; }
 tool=$(echo "$lines" | median tool)
 one=$(echo "$lines" | median tool-one-process)
+witness=$(echo "$lines" | median tool-one-process-witness)
 bare=$(echo "$lines" | median dotnet-bare)
 c=$(echo "$lines" | median c)
 echo "median connections/s: tool client $tool; tool client and server in one process $one; bare .NET ConnectAsync $bare; C epoll client $c (N=$n, loopback in a lab host, medians of 9 rounds)"
 echo "tool client and server in one process: ratio $(awk -v a="$one" -v b="$c" 'BEGIN { printf "%.2f", a/b }')"
+echo "kernel witness on/off (one process): $witness / $one connections/s, ratio $(awk -v a="$witness" -v b="$one" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "n/a" }') (target 0.95)"
 echo "storm: ratio=$(awk -v a="$tool" -v b="$c" 'BEGIN { printf "%.2f", a/b }') (target 0.9)"

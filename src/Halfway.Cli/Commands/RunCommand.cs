@@ -18,9 +18,10 @@ public static class RunCommand
         var json = new Option<bool>("--json") { Description = "Print the report (the same as report.json) on stdout instead of the text report" };
         var output = new Option<string>("--output", "-o") { Description = "Folder under which the run folder is made", DefaultValueFactory = _ => "halfway-runs" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress lines" };
+        var noKernelEvents = new Option<bool>("--no-kernel-events") { Description = "Do not load the kernel witness (BPF tracepoints on the server's namespace: drops with reasons, SYN-ACK re-sends, RSTs)" };
         var command = new Command("run", "Build a private lab, run the scenarios, and report every connection's steps, the server's accepts and the kernel's counters")
         {
-            scenarios, json, output, quiet,
+            scenarios, json, output, quiet, noKernelEvents,
         };
         command.SetAction(CommandRunner.Guard(async (parse, token) =>
         {
@@ -42,7 +43,7 @@ public static class RunCommand
             // A signal stops the labs (the token), not this command: what was observed is still analysed and written.
             await using var announce = token.Register(() => Console.Error.WriteLine(
                 $"\nhalfway: {CommandRunner.Interrupted?.Name ?? "interrupted"}: stopping the labs and writing what was observed so far ({CommandRunner.Interrupted?.Name ?? "a signal"} again to quit at once, without a report)"));
-            var runs = await Task.WhenAll(list.Select(s => Task.Run(() => ScenarioRunner.RunAsync(s, progress.Report, token), CancellationToken.None)));
+            var runs = await Task.WhenAll(list.Select(s => Task.Run(() => ScenarioRunner.RunAsync(s, progress.Report, token, kernelEvents: !parse.GetValue(noKernelEvents)), CancellationToken.None)));
             progress.Done();
 
             bool interrupted = runs.Any(r => r.Interrupted);

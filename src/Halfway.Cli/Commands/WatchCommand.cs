@@ -32,6 +32,11 @@ public static class WatchCommand
             HelpName = "ADDR:PORT",
         };
 
+        var noKernelEvents = new Option<bool>("--no-kernel-events")
+        {
+            Description = "Do not load the kernel witness (BPF tracepoints: handshake drops per listener and reason); on by default, root or CAP_BPF+CAP_PERFMON",
+        };
+
         var command = new Command("watch",
             "Read-only live monitor of listeners: accept queue against its limit, SYN-RECV requests, listener drops, and the namespace's overflow counters per second");
         command.Arguments.Add(listeners);
@@ -40,6 +45,7 @@ public static class WatchCommand
         command.Options.Add(once);
         command.Options.Add(json);
         command.Options.Add(prometheus);
+        command.Options.Add(noKernelEvents);
         command.SetAction(CommandRunner.Guard(async (parse, token) =>
         {
             var settings = new WatchSettings
@@ -53,6 +59,7 @@ public static class WatchCommand
                 Json = parse.GetValue(json),
                 Live = !parse.GetValue(json) && !parse.GetValue(once) && !Console.IsOutputRedirected,
                 Prometheus = parse.GetValue(prometheus) is { } address ? PrometheusEndpoint.ParseAddress(address) : null,
+                KernelEvents = !parse.GetValue(noKernelEvents),
             };
             return await WatchSession.RunAsync(settings, Console.Out, token);
         }));

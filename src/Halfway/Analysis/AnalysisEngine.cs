@@ -268,11 +268,20 @@ internal sealed partial class AnalysisEngine
 
     private static string KernelEventText(KernelEventObservation e) => e.Kind switch
     {
-        KernelEventKind.PacketDropped => $"kernel dropped a packet ({e.Reason ?? "no reason given"})",
+        KernelEventKind.PacketDropped => $"kernel dropped {DroppedWhat(e)} ({e.Reason ?? "no reason given"}{QueueText(e.Listener)})",
         KernelEventKind.SynAckRetransmitted => "kernel re-sent the SYN-ACK",
         KernelEventKind.ResetSent => e.Reason is null ? "kernel sent a RST" : $"kernel sent a RST ({e.Reason})",
         _ => e.Reason is null ? "kernel received a RST" : $"kernel received a RST ({e.Reason})",
     };
+
+    private static string DroppedWhat(KernelEventObservation e)
+    {
+        string from = e.FromClient ? "the client's" : "the server's";
+        return e.Flags is { } flags ? $"{from} {TcpFlagsText.Short(flags)} packet" : $"{from} packet";
+    }
+
+    private static string QueueText(KernelListenerState? listener) =>
+        listener is null ? "" : $", listener {listener.Listener}, accept queue {listener.AcceptQueueLength} of {listener.AcceptQueueLimit}";
 
     private void AddServerSocket(ServerSocketObservation socket)
     {

@@ -96,9 +96,27 @@ internal static class ReportBuilder
                     FirstRstAtMs = IsRst(firstRst) ? Math.Round(firstRst.AtMicroseconds / 1000.0, 3) : null,
                     FirstRstFrom = IsRst(firstRst) ? (firstRst.Kind == ConnectionEventKind.ClientRst ? "client" : "server") : null,
                     OpenAtEnd = c.Steps.FirstOrDefault(s => s.Index == 0)?.Result is CallResult.Ok && !c.Steps.Any(s => s.Step == ClientStep.Close && s.Result == CallResult.Ok),
+                    Kernel = c.Local is { } client && analysis.Kernel?.ByClient.GetValueOrDefault(client) is { } said ? ConnectionKernel(said) : null,
                 };
             }).ToList(),
+            KernelWitness = analysis.Kernel is { } kernel
+                ? new KernelWitnessReport(true, null, run.KernelEvents.Count, run.KernelEventsLost, kernel.DropsByListenerAndReason,
+                    kernel.SynAckResends, kernel.ResetsSent, kernel.ResetsReceived, kernel.Findings)
+                : new KernelWitnessReport(false, run.KernelWitnessMissing, 0, 0, new(StringComparer.Ordinal), 0, 0, 0, []),
         };
+    }
+
+    private static ConnectionKernelReport ConnectionKernel(List<KernelEventObservation> said)
+    {
+        var first = KernelTestimony.FirstAckDrop(said);
+        int ackDrops = said.Count(e => e is { Kind: KernelEventKind.PacketDropped, FromClient: true, Flags: TcpFlags.Ack });
+        return new ConnectionKernelReport(ackDrops,
+            first is null ? null : Math.Round(first.AtMicroseconds / 1000.0, 3), first?.Reason, first?.Listener?.AcceptQueueLength, first?.Listener?.AcceptQueueLimit,
+            said.Count(e => e.Kind == KernelEventKind.PacketDropped) - ackDrops,
+            said.Count(e => e.Kind == KernelEventKind.SynAckRetransmitted),
+            said.Count(e => e.Kind == KernelEventKind.ResetSent),
+            said.Count(e => e.Kind == KernelEventKind.ResetReceived),
+            first is null ? null : KernelTestimony.Says(first, ackDrops));
     }
 
     /// <summary>A RST from either side: the server's bare RST, its RST|ACK (refusal, abort), or the client's.</summary>

@@ -27,4 +27,6 @@ internal sealed record RunConnectionReport
     public string? FirstRstFrom { get; init; }
     /// <summary>The client's socket was still open when the run ended: the fate is the state at that moment.</summary>
     public bool OpenAtEnd { get; init; }
+    /// <summary>The server kernel's word about this connection; null when its witness did not run or said nothing of it.</summary>
+    public ConnectionKernelReport? Kernel { get; init; }
 }

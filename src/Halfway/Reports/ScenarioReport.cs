@@ -42,6 +42,8 @@ internal sealed record ScenarioReport
     public required List<string> Warnings { get; init; }
     public required string? Capture { get; init; }
     public required List<RunConnectionReport> Connections { get; init; }
+    /// <summary>The server kernel's witness (null in reports written before it existed).</summary>
+    public KernelWitnessReport? KernelWitness { get; init; }
 
     /// <summary>True when a signal stopped this scenario before its last step or bound; interrupted_at_ms says when.</summary>
     public bool Interrupted { get; init; }

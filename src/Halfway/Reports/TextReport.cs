@@ -16,6 +16,21 @@ internal static class TextReport
         return text.ToString();
     }
 
+    private static void KernelWitnessLines(StringBuilder text, KernelWitnessReport w)
+    {
+        if (!w.On)
+        {
+            // The warnings already carry the one line saying why; the run is complete without it.
+            return;
+        }
+        var drops = w.DropsByListenerAndReason.Select(d => $"{d.Key} {d.Value}").ToList();
+        text.AppendLine($"   server's kernel (tracepoints): {(drops.Count > 0 ? "drops " + string.Join(", ", drops) : "no drops")}; "
+            + $"{w.SynAckResends} SYN-ACKs re-sent, {w.ResetsSent} RSTs sent, {w.ResetsReceived} received"
+            + (w.Lost > 0 ? $"; {w.Lost} events LOST (ring buffer full)" : ""));
+        foreach (var finding in w.Findings)
+            text.AppendLine($"     {finding}");
+    }
+
     private static void RenderScenario(StringBuilder text, ScenarioReport s)
     {
         int connected = s.Connections.Count(c => c.ConnectedAtMs is not null);
@@ -72,6 +87,8 @@ internal static class TextReport
         var counters = CounterCatalogue.Headline.Select(c => c.Name).Where(s.Counters.ContainsKey).Select(n => $"{CounterCatalogue.ShortName(n)} +{s.Counters[n]}").ToList();
         text.AppendLine($"   kernel counters on the server host: {(counters.Count > 0 ? string.Join(", ", counters) : "none of the headline counters moved")}"
             + (s.Counters.ContainsKey("TcpExtListenOverflows") ? " (ListenOverflows counts SYNs dropped by a full accept queue as well as final ACKs)" : ""));
+        if (s.KernelWitness is { } witness)
+            KernelWitnessLines(text, witness);
         var halfFates = s.Connections.Where(c => c.HalfEstablished).Select(c => c.Fate).ToHashSet(StringComparer.Ordinal);
         foreach (var explanation in s.Explanations)
         {

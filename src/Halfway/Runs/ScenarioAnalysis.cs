@@ -19,6 +19,8 @@ internal sealed class ScenarioAnalysis
     public List<string> Answers { get; } = new();
     /// <summary>Where the report would disagree with itself (<see cref="RunConsistency"/>): empty unless the tool has a defect.</summary>
     public List<string> Contradictions { get; } = new();
+    /// <summary>What the server's kernel said (null when its witness did not run).</summary>
+    public KernelTestimony? Kernel { get; private set; }
 
     public ConnectionVerdict ForConnection(ClientConnection connection) =>
         _byConnection.GetValueOrDefault(connection.Id) ?? Unclassified;
@@ -44,6 +46,7 @@ internal sealed class ScenarioAnalysis
             observations.Add(new ServerAcceptObservation((long)(accepted.AtMs * 1000), accepted.Client, accepted.Local));
         observations.AddRange(run.ServerSockets);
         observations.AddRange(AbsentFromServerTable(run));
+        observations.AddRange(run.KernelEvents);
         // Stable: at the same microsecond the packet comes before the call it let return (the kernel sends the final ACK,
         // then connect() returns); an unstable sort put them either way round, and the ACK's evidence with them.
         return observations.OrderBy(o => o.AtMicroseconds).ToList();
@@ -109,19 +112,34 @@ internal sealed class ScenarioAnalysis
             analysis._byConnection[connection.Id] = verdict;
             analysis.Connections.Add(verdict);
         }
+        analysis.Kernel = KernelTestimony.Of(run, id => analysis._byConnection.GetValueOrDefault(id) ?? Unclassified);
         foreach (var fate in ours.Select(r => r.Fate).Distinct().OrderBy(f => f))
         {
             var withFate = ours.Where(r => r.Fate == fate).ToList();
-            var lines = FateExplainer.ExplainFate(fate, withFate, context);
+            var lines = FateExplainer.ExplainFate(fate, withFate, context).ToList();
+            if (analysis.Kernel is { } kernel && KernelLine(kernel, withFate) is { } said)
+                lines.Add(said);
             var diagram = SequenceDiagram.Render(FateExplainer.Representative(withFate));
             analysis.Explanations.Add(string.Join("\n", lines) + "\n" + diagram.TrimEnd());
         }
         if (run.Scenario.AnswersSeed)
-            analysis.Answers.AddRange(SeedAnswers.For(run, ours));
+            analysis.Answers.AddRange(SeedAnswers.For(run, ours, analysis.Kernel));
         analysis.Contradictions.AddRange(RunConsistency.Contradictions(run, analysis));
         return analysis;
     }
 
+
+    /// <summary>How many of a fate's connections the server's kernel says it dropped the final ACK of, and why.</summary>
+    private static string? KernelLine(KernelTestimony kernel, List<ConnectionReport> withFate)
+    {
+        var drops = withFate.Select(r => KernelTestimony.FirstAckDrop(kernel.ByClient.GetValueOrDefault(r.Client) ?? [])).OfType<KernelEventObservation>().ToList();
+        if (drops.Count == 0)
+            return null;
+        var reasons = drops.GroupBy(d => d.Reason ?? "no reason").OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}");
+        var first = drops.MinBy(d => d.AtMicroseconds)!;
+        return $"The server's kernel says: it dropped the final ACK of {drops.Count} of these {withFate.Count} connection(s) ({string.Join(", ", reasons)}); "
+            + KernelTestimony.Says(first, 1).Replace("the server's kernel dropped the final ACK", "the first", StringComparison.Ordinal) + ".";
+    }
 
     /// <summary>
     /// The record of this connection among those of its 4-tuple: the engine keeps one record per connection in a lab run,

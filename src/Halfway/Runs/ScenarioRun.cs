@@ -70,4 +70,13 @@ internal sealed class ScenarioRun
     /// <summary>When the server application closed its listener and sockets (µs): later RSTs are its own shutdown's.</summary>
     public long ServerStoppedAtMicroseconds { get; set; } = long.MaxValue;
     public List<string> Warnings { get; } = new();
+
+    /// <summary>The server kernel's own events (drops with reasons, SYN-ACK re-sends, RSTs) from its tracepoints, in time order.</summary>
+    public List<KernelEventObservation> KernelEvents { get; } = new();
+    /// <summary>The kernel witness watched the server's namespace for the whole run.</summary>
+    public bool KernelWitnessOn { get; set; }
+    /// <summary>Why the witness did not run (one line), or null when it ran or was turned off.</summary>
+    public string? KernelWitnessMissing { get; set; }
+    /// <summary>Events the kernel could not hand over (its ring buffer was full): the witness's list is short by this many.</summary>
+    public ulong KernelEventsLost { get; set; }
 }

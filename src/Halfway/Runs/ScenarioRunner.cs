@@ -60,7 +60,7 @@ internal static class ScenarioRunner
         }
     }
 
-    public static async Task<ScenarioRun> RunAsync(Scenario scenario, Action<RunProgress>? progress, CancellationToken cancel)
+    public static async Task<ScenarioRun> RunAsync(Scenario scenario, Action<RunProgress>? progress, CancellationToken cancel, bool kernelEvents = true)
     {
         var clock = new LabClock();
         var run = new ScenarioRun { Scenario = scenario, StartedAt = clock.StartedAt };
@@ -80,6 +80,7 @@ internal static class ScenarioRunner
             : null;
         var countersBefore = lab.Hosts.ToDictionary(h => RoleOf(lab, h), h => h.Run(KernelCounters.ReadCurrentNamespace));
         using var sampler = ServerTableRecorder.TryStart(lab.Server, scenario.Server.Port, clock, run);
+        using var witness = kernelEvents ? StartWitness(lab, scenario, clock, run) : null;
         var server = TrafficServer.Start(lab.Server, scenario.Server, clock);
         var client = new TrafficClient(scenario.Clients, clock, new IPEndPoint(lab.ServerAddress, scenario.Server.Port));
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -113,6 +114,13 @@ internal static class ScenarioRunner
             client.Connected, server.AcceptCount, client.Finished, "finishing"));
         await Task.Delay(Grace, CancellationToken.None);
         sampler?.Stop();
+        if (witness is not null)
+        {
+            run.KernelEvents.AddRange(witness.Stop());
+            run.KernelEventsLost = witness.Lost;
+            if (run.KernelEventsLost > 0)
+                run.Warnings.Add($"the kernel witness lost {run.KernelEventsLost} events (its ring buffer was full): the kernel's events are incomplete");
+        }
         foreach (var host in lab.Hosts)
         {
             var after = host.Run(KernelCounters.ReadCurrentNamespace);
@@ -145,6 +153,31 @@ internal static class ScenarioRunner
             packets.AddRange(inOrder);
         }
         return run;
+    }
+
+    /// <summary>The server kernel's witness, filtered to the server's namespace; null (and one line in the report) when it cannot run.</summary>
+    private static KernelWitness? StartWitness(LabNetwork lab, Scenario scenario, LabClock clock, ScenarioRun run)
+    {
+        ushort port = (ushort)scenario.Server.Port;
+        KernelWitness? witness = null;
+        string? why;
+        try
+        {
+            uint inode = lab.Server.Run(KernelWitness.CurrentNamespaceInode);
+            // On a single host both ends are in the namespace: an event about a packet from the server port is the client's end.
+            witness = KernelWitness.TryStart(inode, clock.ToMicroseconds, (local, remote) => !(remote.Port == port && local.Port != port), null, out why);
+        }
+        catch (IOException e)
+        {
+            why = $"the server's namespace could not be identified: {e.Message}";
+        }
+        run.KernelWitnessOn = witness is not null;
+        if (witness is null)
+        {
+            run.KernelWitnessMissing = why;
+            run.Warnings.Add($"kernel witness off: {why}");
+        }
+        return witness;
     }
 
     private static LabNetwork CreateSingle(ScenarioRun run, Scenario scenario, LabClock clock)

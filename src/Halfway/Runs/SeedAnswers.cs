@@ -13,7 +13,7 @@ namespace Halfway.Runs;
 /// </summary>
 internal static class SeedAnswers
 {
-    public static IEnumerable<string> For(ScenarioRun run, IReadOnlyList<ConnectionReport> reports)
+    public static IEnumerable<string> For(ScenarioRun run, IReadOnlyList<ConnectionReport> reports, KernelTestimony? kernel = null)
     {
         var half = reports.Where(r => r.HalfEstablished).ToList();
         if (half.Count == 0)
@@ -76,6 +76,27 @@ internal static class SeedAnswers
             (expired > 0 ? $"{expired} request sockets vanished from the server's table with nothing sent: expiry is silent. " : "") +
             (cookieNoResend > 0 ? $"{cookieNoResend} syncookie connections got no re-sent SYN-ACK at all: the server held no state for them. " : "") +
             "The reset the seed saw is the answer to the client's own next segment.";
+
+        if (kernel is not null)
+            yield return KernelWord(half, kernel);
+    }
+
+    /// <summary>The server kernel's own word on the half-established connections: whose final ACK it dropped and why, per kind, and its RSTs.</summary>
+    private static string KernelWord(List<ConnectionReport> half, KernelTestimony kernel)
+    {
+        var perKind = new List<string>();
+        foreach (var kind in half.GroupBy(r => r.Kind ?? "unknown kind").OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var drops = kind.Select(r => KernelTestimony.FirstAckDrop(kernel.ByClient.GetValueOrDefault(r.Client) ?? [])).OfType<KernelEventObservation>().ToList();
+            string reasons = drops.Count == 0 ? "" : " (" + string.Join(", ", drops.GroupBy(d => d.Reason).Select(g => $"{g.Key} {g.Count()}")) + ")";
+            perKind.Add($"{drops.Count} of {kind.Count()} {kind.Key}{reasons}");
+        }
+        var resets = half.SelectMany(r => kernel.ByClient.GetValueOrDefault(r.Client) ?? []).Where(e => e.Kind == KernelEventKind.ResetSent).ToList();
+        return "The server's kernel, in its own words (tracepoints): it dropped the final ACK itself of " + string.Join("; ", perKind) + ". "
+            + (resets.Count > 0
+                ? $"It sent {resets.Count} RSTs to these connections ({string.Join(", ", resets.GroupBy(e => e.Reason ?? "no reason").Select(g => $"{g.Key} {g.Count()}"))})."
+                : "It sent none of them a RST.")
+            + " A final ACK it did not drop either never reached it (lost on the way) or completed the connection.";
     }
 
     private static bool FirstRstBeforeClientFin(IEnumerable<RunSegment> connection)

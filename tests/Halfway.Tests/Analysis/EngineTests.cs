@@ -284,10 +284,14 @@ public sealed class EngineTests
             Assert.True(Halfway.Wire.TcpSegment.TryParseIp(ip, out var segment));
             observations.Add(new PacketObservation(at, segment, ++frame));
         }
-        observations.Add(new KernelEventObservation(Conversation.Epoch + 10_100, client, server, KernelEventKind.PacketDropped, "TCP_LISTEN_OVERFLOW"));
+        observations.Add(new KernelEventObservation(Conversation.Epoch + 10_100, client, server, KernelEventKind.PacketDropped, "TCP_LISTEN_OVERFLOW")
+        {
+            Flags = Halfway.Wire.TcpFlags.Ack,
+            Listener = new KernelListenerState(Halfway.Wire.IpEndpoint.From(System.Net.IPEndPoint.Parse("0.0.0.0:8080")), 6, 5),
+        });
         var report = Assert.Single(AnalysisEngine.Analyze(observations, new AnalysisContext()));
         var entry = Assert.Single(report.Timeline, t => t.Text.StartsWith("kernel", StringComparison.Ordinal));
         Assert.Equal(TimelineColumn.Server, entry.Column);
-        Assert.Equal("kernel dropped a packet (TCP_LISTEN_OVERFLOW)", entry.Text);
+        Assert.Equal("kernel dropped the client's . packet (TCP_LISTEN_OVERFLOW, listener 0.0.0.0:8080, accept queue 6 of 5)", entry.Text);
     }
 }

@@ -53,7 +53,7 @@ public sealed partial class PackagingTests
         try
         {
             string unit = File.ReadAllText(Path.Combine(Tool.Packaging, "halfway-watch.service"));
-            Assert.Contains("ExecStart=/usr/bin/halfway watch $HALFWAY_WATCH_ARGS", unit);
+            Assert.Contains("ExecStart=/usr/bin/halfway watch --no-kernel-events $HALFWAY_WATCH_ARGS", unit);
             Assert.Contains("--prometheus 127.0.0.1:9464", unit);
             string path = Path.Combine(directory, "halfway-watch.service");
             File.WriteAllText(path, unit.Replace("ExecStart=/usr/bin/halfway ", "ExecStart=/bin/true ", StringComparison.Ordinal));

@@ -108,7 +108,7 @@ public sealed class WatchLabTests
     }
 
     /// <summary>GET /metrics from a socket made inside the lab server: loopback of that namespace.</summary>
-    private static string Scrape(OverflowingListener storm, int port)
+    internal static string Scrape(OverflowingListener storm, int port)
     {
         using var socket = storm.Server.Run(() =>
         {
@@ -128,7 +128,7 @@ public sealed class WatchLabTests
         return text[(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
     }
 
-    private static Dictionary<string, double> ParseExposition(string body) =>
+    internal static Dictionary<string, double> ParseExposition(string body) =>
         body.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Where(l => !l.StartsWith('#'))
             .ToDictionary(l => l[..l.LastIndexOf(' ')], l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));

@@ -61,6 +61,21 @@ internal static class JsonSampleWriter
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            json.WriteString("kernel_witness", sample.KernelWitness);
+            json.WriteNumber("kernel_events_lost", sample.KernelEventsLost);
+            json.WriteStartArray("handshake_drops");
+            foreach (var drops in sample.HandshakeDrops)
+            {
+                json.WriteStartObject();
+                json.WriteString("listener", drops.Listener);
+                json.WriteString("reason", drops.Reason);
+                json.WriteNumber("total", drops.Total);
+                json.WriteNumber("delta", drops.Delta);
+                WriteStrings(json, "clients", drops.Clients);
+                json.WriteNumber("more_clients", drops.MoreClients);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
             json.WriteStartObject("targets");
             foreach (var (target, listener) in sample.Routes)
                 json.WriteString(target, listener);

@@ -25,6 +25,11 @@ internal static class PlainSampleWriter
         foreach (var c in sample.Counters)
             text.Append(CultureInfo.InvariantCulture, $" {c.ShortName}={c.Value} (+{c.Delta})");
         text.Append('\n');
+        foreach (var d in sample.HandshakeDrops.Where(d => d.Delta > 0))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{time} kernel dropped {d.Delta} packets for listener {d.Listener}: {d.Reason} (total {d.Total}); clients {string.Join(", ", d.Clients)}")
+                .Append(d.MoreClients > 0 ? $" and {d.MoreClients} more" : "").Append('\n');
+        }
         foreach (var alert in sample.Alerts)
             text.Append(time).Append(" ALERT ").Append(alert).Append('\n');
         return text.ToString();

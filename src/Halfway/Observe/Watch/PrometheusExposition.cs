@@ -29,6 +29,17 @@ internal static class PrometheusExposition
             "Listening sockets bound to this address and port (more than 1 with SO_REUSEPORT).", l => l.Sockets);
         ListenerFamily(text, sample, "halfway_listener_drops_total", "counter",
             "Packets the listening socket dropped (its skmem drop count, ss -tm d): SYNs and final ACKs refused by a full queue, and more.", l => l.Drops);
+        Header(text, "halfway_listener_handshake_drops_total", "counter",
+            "Packets the listener's kernel dropped, by the kernel's own drop reason (skb:kfree_skb with the listener as rx_sk), since watch started; e.g. TCP_LISTEN_OVERFLOW: a final ACK met a full accept queue.");
+        foreach (var d in sample.HandshakeDrops)
+        {
+            text.Append("halfway_listener_handshake_drops_total{listener=\"").Append(Escape(d.Listener)).Append("\",reason=\"").Append(Escape(d.Reason))
+                .Append("\"} ").Append(d.Total.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+        Header(text, "halfway_kernel_witness_up", "gauge", "1 when the kernel witness (BPF tracepoints) runs, 0 when it is off (see watch's first line for why).");
+        text.Append("halfway_kernel_witness_up ").Append(sample.KernelWitness == "on" ? '1' : '0').Append('\n');
+        Header(text, "halfway_kernel_witness_events_lost_total", "counter", "Kernel witness events its ring buffer had no room for: the drop counts are short by this many.");
+        text.Append("halfway_kernel_witness_events_lost_total ").Append(sample.KernelEventsLost.ToString(CultureInfo.InvariantCulture)).Append('\n');
         foreach (var counter in sample.Counters)
         {
             string name = MetricName(counter);

@@ -26,4 +26,11 @@ internal sealed record WatchSample(
 
     /// <summary>For each target named with an address, the listener that takes its connections (itself or a wildcard).</summary>
     public IReadOnlyList<(string Target, string Listener)> Routes { get; init; } = [];
+
+    /// <summary>The kernel witness: "on", "off: WHY", or "off (--no-kernel-events)".</summary>
+    public string KernelWitness { get; init; } = "off (--no-kernel-events)";
+    /// <summary>Per listener and reason, the packets its kernel dropped (from the witness; empty when it is off).</summary>
+    public IReadOnlyList<HandshakeDrops> HandshakeDrops { get; init; } = [];
+    /// <summary>Events the witness's ring buffer had no room for since watch started.</summary>
+    public ulong KernelEventsLost { get; init; }
 }

@@ -14,6 +14,27 @@ internal static class WatchSession
         T InNamespace<T>(Func<T> action) => namespaceThread is null ? action() : namespaceThread.Run(action);
 
         using var sampler = InNamespace(() => Guarded(() => new WatchSampler(settings.Targets, NamespaceName(settings.NamespacePath))));
+        var tally = settings.KernelEvents ? new HandshakeDropTally() : null;
+        string witnessState = "off (--no-kernel-events)";
+        KernelWitness? witness = null;
+        if (tally is not null)
+        {
+            string? why;
+            try
+            {
+                uint inode = InNamespace(KernelWitness.CurrentNamespaceInode);
+                witness = KernelWitness.TryStart(inode, stopwatch => stopwatch / 1000, null, tally.Add, out why, listenerDropsOnly: true);
+            }
+            catch (IOException e)
+            {
+                why = $"the namespace could not be identified: {e.Message}";
+            }
+            witnessState = witness is null ? $"off: {why}" : "on";
+            // Watch goes on without it: the socket table and counters are read as before.
+            if (witness is null)
+                await Console.Error.WriteLineAsync($"halfway: kernel witness off: {why}");
+        }
+        using var witnessLifetime = witness;
         using var endpoint = settings.Prometheus is { } address ? PrometheusEndpoint.Start(address) : null;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
         var serving = endpoint?.ServeAsync(stop.Token) ?? Task.CompletedTask;
@@ -25,7 +46,12 @@ internal static class WatchSession
         {
             while (await timer.WaitForNextTickAsync(token))
             {
-                var sample = InNamespace(() => Guarded(sampler.Sample));
+                var sample = InNamespace(() => Guarded(sampler.Sample)) with
+                {
+                    KernelWitness = witnessState,
+                    HandshakeDrops = tally?.TakeInterval() ?? [],
+                    KernelEventsLost = witness?.Lost ?? 0,
+                };
                 endpoint?.Publish(PrometheusExposition.Format(sample));
                 string text = settings.Json ? JsonSampleWriter.Format(sample) + "\n"
                     : settings.Live ? LiveTableWriter.Format(sample)

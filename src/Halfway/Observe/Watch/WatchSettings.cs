@@ -22,4 +22,7 @@ internal sealed record WatchSettings
 
     /// <summary>Where to serve /metrics, in the namespace watch was started in; null: nowhere.</summary>
     public IPEndPoint? Prometheus { get; init; }
+
+    /// <summary>Load the kernel witness (drops per listener and reason from the kernel's tracepoints).</summary>
+    public bool KernelEvents { get; init; } = true;
 }
