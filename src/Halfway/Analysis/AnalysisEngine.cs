@@ -277,8 +277,18 @@ internal sealed partial class AnalysisEngine
     private static string DroppedWhat(KernelEventObservation e)
     {
         string from = e.FromClient ? "the client's" : "the server's";
-        return e.Flags is { } flags ? $"{from} {TcpFlagsText.Short(flags)} packet" : $"{from} packet";
+        return e.Flags is { } flags ? $"{from} {SegmentName(flags)}" : $"{from} packet";
     }
+
+    // The tracepoint gives flags, not the payload's length: PSH is the sign of data that the kernel's own segments carry.
+    private static string SegmentName(TcpFlags flags) =>
+        (flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack) ? "SYN-ACK"
+        : (flags & TcpFlags.Syn) != 0 ? "SYN"
+        : (flags & TcpFlags.Rst) != 0 ? "RST"
+        : (flags & TcpFlags.Fin) != 0 ? "FIN"
+        : (flags & TcpFlags.Psh) != 0 ? "data segment"
+        : (flags & TcpFlags.Ack) != 0 ? "ACK"
+        : $"{TcpFlagsText.Short(flags)} segment";
 
     private static string QueueText(KernelListenerState? listener) =>
         listener is null ? "" : $", listener {listener.Listener}, accept queue {listener.AcceptQueueLength} of {listener.AcceptQueueLimit}";

@@ -23,8 +23,11 @@ internal static class TextReport
             // The warnings already carry the one line saying why; the run is complete without it.
             return;
         }
-        var drops = w.DropsByListenerAndReason.Select(d => $"{d.Key} {d.Value}").ToList();
-        text.AppendLine($"   server's kernel (tracepoints): {(drops.Count > 0 ? "drops " + string.Join(", ", drops) : "no drops")}; "
+        // Keys are "LISTENER REASON"; one listener named once reads better than the same address before every reason.
+        var drops = w.DropsByListenerAndReason
+            .GroupBy(d => d.Key[..Math.Max(0, d.Key.LastIndexOf(' '))], d => $"{d.Key[(d.Key.LastIndexOf(' ') + 1)..]} {d.Value}")
+            .Select(g => $"at {g.Key}: {string.Join(", ", g)}").ToList();
+        text.AppendLine($"   server's kernel (tracepoints): {(drops.Count > 0 ? "drops " + string.Join("; ", drops) : "no drops")}; "
             + $"{w.SynAckResends} SYN-ACKs re-sent, {w.ResetsSent} RSTs sent, {w.ResetsReceived} received"
             + (w.Lost > 0 ? $"; {w.Lost} events LOST (ring buffer full)" : ""));
         foreach (var finding in w.Findings)

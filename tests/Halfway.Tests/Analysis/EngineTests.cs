@@ -292,6 +292,6 @@ public sealed class EngineTests
         var report = Assert.Single(AnalysisEngine.Analyze(observations, new AnalysisContext()));
         var entry = Assert.Single(report.Timeline, t => t.Text.StartsWith("kernel", StringComparison.Ordinal));
         Assert.Equal(TimelineColumn.Server, entry.Column);
-        Assert.Equal("kernel dropped the client's . packet (TCP_LISTEN_OVERFLOW, listener 0.0.0.0:8080, accept queue 6 of 5)", entry.Text);
+        Assert.Equal("kernel dropped the client's ACK (TCP_LISTEN_OVERFLOW, listener 0.0.0.0:8080, accept queue 6 of 5)", entry.Text);
     }
 }

@@ -73,7 +73,7 @@ public sealed class KernelWitnessTests(ITestOutputHelper output)
                 && says.Contains(": TCP_LISTEN_OVERFLOW, accept queue 3 of 2", StringComparison.Ordinal), says);
         }
         string text = TextReport.Render(new RunReport { StartedAt = "", Kernel = "", RunFolder = "/tmp/run", Scenarios = [report] });
-        Assert.Contains("server's kernel (tracepoints): drops 0.0.0.0:8080 TCP_LISTEN_OVERFLOW", text);
+        Assert.Contains("server's kernel (tracepoints): drops at 0.0.0.0:8080: TCP_LISTEN_OVERFLOW", text);
         Assert.Contains("The server's kernel says: it dropped the final ACK of", text);
         Assert.Contains(analysis.Answers, a => a.StartsWith("The server's kernel, in its own words (tracepoints): it dropped the final ACK itself of "
             + $"{half.Count} of {half.Count} request-socket (TCP_LISTEN_OVERFLOW {half.Count})", StringComparison.Ordinal));
