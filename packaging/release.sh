@@ -66,6 +66,7 @@ Version: $version
 Architecture: amd64
 Maintainer: Halfway developers <halfway@localhost>
 Depends: libc6 (>= 2.31)
+Recommends: libbpf1
 Section: net
 Priority: optional
 Installed-Size: $(du -sk "$deb" | cut -f1)
@@ -73,6 +74,7 @@ Description: reproduce, observe and explain half-established TCP connections
  halfway watch monitors listeners' accept queues, SYN-RECV requests and drops
  (with a Prometheus endpoint, alert rules and a Grafana dashboard under
  /usr/share/halfway); halfway explain reads captures; halfway run reproduces.
+ With libbpf1, the server kernel's own drop reasons are read from tracepoints.
  Built from commit $commit.
 CONTROL
 dpkg-deb --root-owner-group --build "$deb" "$out/halfway_${version}_amd64.deb" >/dev/null
