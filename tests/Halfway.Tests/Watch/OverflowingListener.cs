@@ -22,13 +22,20 @@ internal sealed class OverflowingListener : IDisposable
     private readonly List<Socket> _sockets = new();
     private readonly CancellationTokenSource _stop = new();
 
-    private OverflowingListener(LabNetwork lab) => Lab = lab;
+    private readonly int _storm;
+
+    private OverflowingListener(LabNetwork lab, int storm)
+    {
+        Lab = lab;
+        _storm = storm;
+    }
 
     public LabNetwork Lab { get; }
 
     public LabHost Server => Lab.Server;
 
-    public static async Task<OverflowingListener> StartAsync(string name)
+    /// <param name="storm">SYNs sent once the queue is full; with none, only the requests' re-ACKs meet the full queue.</param>
+    public static async Task<OverflowingListener> StartAsync(string name, int storm = Storm)
     {
         var lab = LabNetwork.CreatePair(name, new LinkOptions
         {
@@ -37,15 +44,15 @@ internal sealed class OverflowingListener : IDisposable
                 new DropRule { Name = "lost final ACK", Direction = LinkDirection.ClientToServer, HandshakeAck = true, FirstConnections = LostFinalAcks },
             ],
         });
-        var storm = new OverflowingListener(lab);
+        var listener = new OverflowingListener(lab, storm);
         try
         {
-            await storm.RunAsync();
-            return storm;
+            await listener.RunAsync();
+            return listener;
         }
         catch
         {
-            storm.Dispose();
+            listener.Dispose();
             throw;
         }
     }
@@ -65,7 +72,7 @@ internal sealed class OverflowingListener : IDisposable
         await WaitForAsync(table, "4 request sockets in SYN-RECV", r => r.Count(s => s.State == TcpState.SynRecv) >= LostFinalAcks);
         await ConnectAllAsync(Backlog + 1);
         await WaitForAsync(table, "an accept queue of 5", r => r.Any(s => s.State == TcpState.Listen && s.ReceiveQueue == Backlog + 1));
-        for (int i = 0; i < Storm; i++)
+        for (int i = 0; i < _storm; i++)
         {
             var client = NewClient();
             // The SYNs meet a full queue: these connects stay pending (SYN-SENT, retrying) until the lab ends.

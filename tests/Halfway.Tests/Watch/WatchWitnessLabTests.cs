@@ -53,6 +53,46 @@ public sealed class WatchWitnessLabTests
     }
 
     [LabFact]
+    public async Task Prometheus_final_ACK_drops_equal_the_ListenOverflows_counter_when_no_SYN_meets_the_full_queue()
+    {
+        // With no storm, only the lost-ACK requests' re-ACKs (1, 3, 7 s after their SYN) meet the full queue, so every
+        // ListenOverflows increment is a final ACK the kernel dropped: the witness's count must equal the counter's
+        // over the same interval. Both are read in one sample; measuring between quiet moments keeps a drop from
+        // falling between the ring buffer's drain and the counter's read. Tolerance: none.
+        using var lab = await OverflowingListener.StartAsync("watch-witness-exact", storm: 0);
+        using var cli = WatchCli.Start(["--json", "--interval", "0.25", "--prometheus", "127.0.0.1:9467"], lab.Server);
+        const string dropsKey = "halfway_listener_handshake_drops_total{listener=\"0.0.0.0:8080\",reason=\"TCP_LISTEN_OVERFLOW\"}";
+        (double Drops, double Overflows) Totals()
+        {
+            var metrics = WatchLabTests.ParseExposition(WatchLabTests.Scrape(lab, 9467));
+            Assert.True(metrics.GetValueOrDefault("halfway_kernel_witness_up") == 1, $"witness not up: {cli.Errors}");
+            return (metrics.GetValueOrDefault(dropsKey), metrics["halfway_tcpext_listenoverflows_total"]);
+        }
+        async Task<(double Drops, double Overflows)> QuietAsync(Func<(double Drops, double Overflows), bool> accept, DateTime deadline)
+        {
+            var previous = (Drops: -1.0, Overflows: -1.0);
+            while (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(700));
+                var now = Totals();
+                if (now == previous && accept(now))
+                    return now;
+                previous = now;
+            }
+            throw new TimeoutException($"no quiet moment before the deadline; last totals {previous}: {cli.Errors}");
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(25);
+        // The endpoint answers 503 until the first sample; a printed sample means it has one.
+        Assert.True(cli.NextLine(TimeSpan.FromSeconds(10)) is not null, $"no sample within 10 s: {cli.Errors}");
+        var first = await QuietAsync(_ => true, deadline);
+        var second = await QuietAsync(t => t.Overflows > first.Overflows, deadline);
+        double overflows = second.Overflows - first.Overflows, drops = second.Drops - first.Drops;
+        Assert.InRange(overflows, 1, 2 * OverflowingListener.LostFinalAcks);
+        Assert.True(drops == overflows, $"witness {drops} final-ACK drops against ListenOverflows +{overflows} between {first} and {second}");
+    }
+
+    [LabFact]
     public void Without_capabilities_or_when_turned_off_watch_says_so_in_one_line_and_samples_as_before()
     {
         // uid 0 but no capability at all (setpriv empties the bounding set): loading BPF is refused; reading the socket
