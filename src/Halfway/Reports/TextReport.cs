@@ -16,6 +16,14 @@ internal static class TextReport
         return text.ToString();
     }
 
+    private static string Ended(ProgramReport p) => p.EndedBy switch
+    {
+        "exited" => $"exited by itself with code {p.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"} at {Plus(p.ExitedAtMs ?? 0)}, before the scenario ended",
+        "SIGTERM" => $"ended by SIGTERM when the scenario ended (exit code {p.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"})",
+        "SIGKILL" => "did not end on SIGTERM; killed (SIGKILL) after the grace",
+        _ => "still running when the report was made",
+    };
+
     private static void RenderScenario(StringBuilder text, ScenarioReport s)
     {
         int connected = s.Connections.Count(c => c.ConnectedAtMs is not null);
@@ -40,6 +48,10 @@ internal static class TextReport
             text.AppendLine($"   note: {note}");
         foreach (var warning in s.Warnings)
             text.AppendLine($"   warning: {warning}");
+        foreach (var program in s.Programs)
+            text.AppendLine($"   {program.Role} program (pid {program.Pid}): {Ended(program)}; its output: {program.Stdout}, {program.Stderr}{(program.OutputCut ? " (cut at 1 MiB)" : "")}");
+        foreach (var unknown in s.Unknowns)
+            text.AppendLine($"   how known: {unknown}");
         text.AppendLine();
 
         var rows = new List<string[]> { new[] { "step", "result", "errno", "count", "first", "last" } };

@@ -21,7 +21,9 @@ internal static class RunConsistency
     public static IReadOnlyList<string> Contradictions(ScenarioRun run, ScenarioAnalysis analysis)
     {
         var found = new List<string>();
-        var accepted = run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted).Select(e => e.Client).ToHashSet();
+        var accepted = run.Scenario.Server.Program is null
+            ? run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted).Select(e => e.Client).ToHashSet()
+            : ScenarioAnalysis.InferredAccepts(run).Select(a => a.Client).ToHashSet();
         foreach (var connection in run.Connections)
         {
             var verdict = analysis.ForConnection(connection);

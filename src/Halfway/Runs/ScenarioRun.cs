@@ -70,4 +70,13 @@ internal sealed class ScenarioRun
     /// <summary>When the server application closed its listener and sockets (µs): later RSTs are its own shutdown's.</summary>
     public long ServerStoppedAtMicroseconds { get; set; } = long.MaxValue;
     public List<string> Warnings { get; } = new();
+
+    /// <summary>First samples that showed a connection's server socket with an inode (accepted by an application), in sample order.</summary>
+    public List<OwnedSocket> SocketsOwned { get; } = new();
+
+    /// <summary>The user's programs that ran in the lab (a server program, client programs), after they ended.</summary>
+    public List<ProgramProcess> Programs { get; } = new();
 }
+
+/// <summary>A connection's server socket first seen with an inode: accepted at or before <see cref="AtMicroseconds"/>, after the sample before.</summary>
+internal readonly record struct OwnedSocket(long AtMicroseconds, IpEndpoint Client, IpEndpoint Server);

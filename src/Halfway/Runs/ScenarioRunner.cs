@@ -40,6 +40,8 @@ internal static class ScenarioRunner
         // Without the TUN driver a pair lab fails after the lab is half built, with an errno; say so now, with the fix.
         if (scenarios.Any(s => s.Topology == Topology.Pair) && !File.Exists("/dev/net/tun"))
             throw new LabException("/dev/net/tun does not exist: a pair lab's link is a TUN device; load the driver (modprobe tun) or, in a container, pass the device (--device /dev/net/tun --cap-add NET_ADMIN), or use a single-topology scenario");
+        foreach (var scenario in scenarios)
+            ProgramRuns.Check(scenario);
         using var probe = LabHost.Create("preflight");
         foreach (var scenario in scenarios)
         {
@@ -80,7 +82,9 @@ internal static class ScenarioRunner
             : null;
         var countersBefore = lab.Hosts.ToDictionary(h => RoleOf(lab, h), h => h.Run(KernelCounters.ReadCurrentNamespace));
         using var sampler = ServerTableRecorder.TryStart(lab.Server, scenario.Server.Port, clock, run);
-        var server = TrafficServer.Start(lab.Server, scenario.Server, clock);
+        // A program server replaces the built-in one; the clients start only once it listens.
+        using var program = ProgramRuns.StartServer(lab.Server, scenario, clock, run);
+        var server = program is null ? TrafficServer.Start(lab.Server, scenario.Server, clock) : null;
         var client = new TrafficClient(scenario.Clients, clock, new IPEndPoint(lab.ServerAddress, scenario.Server.Port));
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         bound.CancelAfter(scenario.Duration);
@@ -99,8 +103,9 @@ internal static class ScenarioRunner
                 var now = lab.Server.Run(KernelCounters.ReadCurrentNamespace);
                 run.CounterSamples.Add(new CounterSnapshot(Math.Round(clock.NowMilliseconds, 1), KernelCounters.Delta(countersBefore[serverRole], now)));
             }
+            ProgramRuns.NoteEarlyExit(program, run);
             progress?.Invoke(new RunProgress(scenario.Name, clock.NowMilliseconds, boundMs, scenario.Clients.Count,
-                client.Connected, server.AcceptCount, client.Finished, "running"));
+                client.Connected, AcceptCount(server, run), client.Finished, "running"));
         }
         await clients;
         // An interrupted run still ends like any other (grace, counters, server and link closed): what it saw is reported.
@@ -110,8 +115,10 @@ internal static class ScenarioRunner
             run.InterruptedAtMs = null;
         run.ReachedBound = bound.IsCancellationRequested && !run.Interrupted;
         progress?.Invoke(new RunProgress(scenario.Name, clock.NowMilliseconds, boundMs, scenario.Clients.Count,
-            client.Connected, server.AcceptCount, client.Finished, "finishing"));
+            client.Connected, AcceptCount(server, run), client.Finished, "finishing"));
         await Task.Delay(Grace, CancellationToken.None);
+        // The last sample must see what the program had accepted by then, not race its next accept().
+        program?.Freeze();
         sampler?.Stop();
         foreach (var host in lab.Hosts)
         {
@@ -119,8 +126,12 @@ internal static class ScenarioRunner
             run.Counters[RoleOf(lab, host)] = KernelCounters.Delta(countersBefore[RoleOf(lab, host)], after);
         }
         run.ServerStoppedAtMicroseconds = clock.NowMicroseconds;
-        await server.DisposeAsync();
-        run.ServerEvents.AddRange(server.Events.OrderBy(e => e.AtMs));
+        if (server is not null)
+        {
+            await server.DisposeAsync();
+            run.ServerEvents.AddRange(server.Events.OrderBy(e => e.AtMs));
+        }
+        ProgramRuns.Finish(program, run);
         run.Connections = client.Connections;
         run.DurationMs = clock.NowMilliseconds;
         if (lab.Link is not null)
@@ -145,6 +156,14 @@ internal static class ScenarioRunner
             packets.AddRange(inOrder);
         }
         return run;
+    }
+
+    private static long AcceptCount(TrafficServer? server, ScenarioRun run)
+    {
+        if (server is not null)
+            return server.AcceptCount;
+        lock (run.SocketsOwned)
+            return run.SocketsOwned.Count;
     }
 
     private static LabNetwork CreateSingle(ScenarioRun run, Scenario scenario, LabClock clock)

@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using Halfway.Lab;
+using Halfway.Observe;
+using Halfway.Scenarios;
+using Halfway.Traffic;
+
+namespace Halfway.Runs;
+
+/// <summary>
+/// The user's programs in a run: checked before any lab starts, a server program started in the server host and waited
+/// for (bounded) until it listens, and ended with its whole process group when the scenario ends.
+/// </summary>
+internal static class ProgramRuns
+{
+    /// <summary>A missing executable or folder is a scenario error, found before a lab is built.</summary>
+    public static void Check(Scenario scenario)
+    {
+        foreach (var spec in new[] { scenario.Server.Program, scenario.Clients.Program })
+        {
+            if (spec is not null && ProgramProcess.Resolve(spec, ProgramProcess.WorkDirOf(spec, scenario.Source), out string problem) is null)
+                throw new ScenarioException(scenario.Source, spec.Line, spec.Field, problem);
+        }
+    }
+
+    /// <summary>Null for the built-in server. Otherwise the program, listening on the scenario's port; a one-line error when it does not.</summary>
+    public static ProgramProcess? StartServer(LabHost host, Scenario scenario, LabClock clock, ScenarioRun run)
+    {
+        if (scenario.Server.Program is not { } spec)
+            return null;
+        var program = ProgramProcess.Start(host, spec, "server", scenario.Source, clock);
+        try
+        {
+            AwaitListener(host, program, spec, scenario);
+            run.Programs.Add(program);
+            return program;
+        }
+        catch
+        {
+            program.Dispose();
+            throw;
+        }
+    }
+
+    private static void AwaitListener(LabHost host, ProgramProcess program, ProgramSpec spec, Scenario scenario)
+    {
+        ushort port = (ushort)scenario.Server.Port;
+        using var table = host.Run(() => new SocketTable());
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (table.Read([TcpState.Listen], [port]).Any(r => r.Local.Port == port))
+                return;
+            if (program.HasExited)
+            {
+                program.Stop();
+                throw new ScenarioException(scenario.Source, spec.Line, spec.Field,
+                    $"the program exited with code {program.ExitCode?.ToString() ?? "?"} before it listened on port {port}{Said(program)}; run it by hand to see why");
+            }
+            if (clock.Elapsed >= spec.ReadyTimeout)
+            {
+                var others = table.Read([TcpState.Listen]).Select(r => (int)r.Local.Port).Distinct().Order().ToList();
+                string where = others.Count == 0 ? "it listens on no TCP port" : $"it listens on {string.Join(", ", others)}";
+                throw new ScenarioException(scenario.Source, spec.Line, spec.Field,
+                    $"the program did not listen on port {port} within {Durations.Format(spec.ReadyTimeout)} ({where}){Said(program)}; set server.port to the port it listens on, or raise server.ready_timeout");
+            }
+            Thread.Sleep(20);
+        }
+    }
+
+    private static string Said(ProgramProcess program) => program.LastErrorLine() is { Length: > 0 } line ? $"; its last line: {line}" : "";
+
+    /// <summary>Records once that the program ended before the scenario: connections after that meet no listener.</summary>
+    public static void NoteEarlyExit(ProgramProcess? program, ScenarioRun run)
+    {
+        if (program is null || !program.HasExited || run.Warnings.Any(w => w.StartsWith(EarlyExit, StringComparison.Ordinal)))
+            return;
+        run.Warnings.Add($"{EarlyExit} at {program.ExitedAtMs?.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) ?? "?"} ms, before the scenario ended: later connections found no listener (its output is in the run folder)");
+    }
+
+    private const string EarlyExit = "the server program exited by itself";
+
+    /// <summary>Ends the program and its group and records how it ended.</summary>
+    public static void Finish(ProgramProcess? program, ScenarioRun run)
+    {
+        if (program is null)
+            return;
+        NoteEarlyExit(program, run);
+        program.Stop();
+    }
+}
