@@ -20,6 +20,9 @@ command -v clang >/dev/null 2>&1 || command -v clang-14 >/dev/null 2>&1 || need+
 command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+# The lab tests of the user's own programs run a Python server and client (examples/python) under util-linux setsid.
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v setsid >/dev/null 2>&1 || need+=(util-linux)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${need[*]}"

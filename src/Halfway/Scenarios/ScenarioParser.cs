@@ -308,6 +308,11 @@ internal sealed class ScenarioParser
     {
         if (node is YamlMappingNode mapping && mapping.Children.Keys.Any(k => k is YamlScalarNode { Value: "command" }))
         {
+            foreach (var (key, _) in mapping.Children)
+            {
+                if (key is YamlScalarNode { Value: "rate" or "seed" or "options" or "steps" } builtIn)
+                    throw Error(key, $"clients.{builtIn.Value}", "drives the built-in client, which does not run when clients.command is given: your program makes its own calls; remove this key");
+            }
             var programMap = Keys(node, "clients", ["count", .. ProgramKeys]);
             return new ClientSpec
             {
