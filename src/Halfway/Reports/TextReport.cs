@@ -18,6 +18,7 @@ internal static class TextReport
 
     private static string Ended(ProgramReport p) => p.EndedBy switch
     {
+        "exited" when p.Role.StartsWith("client", StringComparison.Ordinal) => $"exited with code {p.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"} at {Plus(p.ExitedAtMs ?? 0)}",
         "exited" => $"exited by itself with code {p.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"} at {Plus(p.ExitedAtMs ?? 0)}, before the scenario ended",
         "SIGTERM" => $"ended by SIGTERM when the scenario ended (exit code {p.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"})",
         "SIGKILL" => "did not end on SIGTERM; killed (SIGKILL) after the grace",
@@ -54,16 +55,23 @@ internal static class TextReport
             text.AppendLine($"   how known: {unknown}");
         text.AppendLine();
 
-        var rows = new List<string[]> { new[] { "step", "result", "errno", "count", "first", "last" } };
-        foreach (var step in s.StepSummary)
-            rows.Add([$"{step.Index + 1}. {step.Step}", step.Result, step.Errno ?? "-", step.Count.ToString(CultureInfo.InvariantCulture), Plus(step.FirstMs), Plus(step.LastMs)]);
-        Table(text, rows);
-        text.AppendLine();
+        bool programClients = s.Programs.Any(p => p.Role.StartsWith("client", StringComparison.Ordinal));
+        if (!programClients)
+        {
+            var rows = new List<string[]> { new[] { "step", "result", "errno", "count", "first", "last" } };
+            foreach (var step in s.StepSummary)
+                rows.Add([$"{step.Index + 1}. {step.Step}", step.Result, step.Errno ?? "-", step.Count.ToString(CultureInfo.InvariantCulture), Plus(step.FirstMs), Plus(step.LastMs)]);
+            Table(text, rows);
+            text.AppendLine();
+        }
 
         var server = s.ServerSide;
         int openAtEnd = s.Connections.Count(c => c.OpenAtEnd);
-        text.AppendLine($"   client: {connected} of {s.Connections.Count} connect() calls returned success" +
-            (openAtEnd > 0 ? $"; {openAtEnd} still open when the run ended (their fates are as of that moment)" : ""));
+        if (programClients)
+            text.AppendLine($"   client: your program's copies opened {s.Connections.Count} connections (SYNs on the wire); what their calls returned is in their own output, not known here");
+        else
+            text.AppendLine($"   client: {connected} of {s.Connections.Count} connect() calls returned success" +
+                (openAtEnd > 0 ? $"; {openAtEnd} still open when the run ended (their fates are as of that moment)" : ""));
         if (ConnectLatency(s) is { } latency)
             text.AppendLine($"   {latency}");
         text.AppendLine($"   server application: accepted {server.Accepted} of {s.Connections.Count}" +

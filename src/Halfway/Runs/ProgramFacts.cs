@@ -27,7 +27,7 @@ internal static class ProgramFacts
                 lines.Add($"accept() unknown for {unknown.Count} connection(s) (client ports {string.Join(", ", unknown.Take(10))}{(unknown.Count > 10 ? ", ..." : "")}): their complete socket left the server's table between two samples without showing an inode and without a FIN from the server (a RST, or an accept and an abortive close within one sample); 'queued' for them means 'not seen accepted'.");
         }
         if (run.Scenario.Clients.Program is not null)
-            lines.Add("your client program's calls are not known (what connect(), send() and recv() returned, and when): its connections are read from the wire and from the client host's socket table, and their steps are left empty.");
+            lines.Add("your client program's calls are not known (what connect(), send() and recv() returned, and when): its connections are read from the wire alone (one per client port that sent a SYN), their steps are left empty, and 'connect() returned' in an explanation means the client's final handshake ACK left it.");
         return lines;
     }
 }

@@ -87,4 +87,53 @@ internal static class ProgramRuns
         NoteEarlyExit(program, run);
         program.Stop();
     }
+
+    /// <summary>
+    /// Runs the client program <c>clients.count</c> times at once in the client host, with HALFWAY_SERVER and HALFWAY_PORT
+    /// (and HALFWAY_CLIENT, its index) in its environment, until every copy exits or the run's bound fires; then ends
+    /// each copy's process group.
+    /// </summary>
+    public static async Task RunClientsAsync(LabHost host, Scenario scenario, System.Net.IPEndPoint server, LabClock clock, ScenarioRun run, CancellationToken bound)
+    {
+        var spec = scenario.Clients.Program!;
+        var programs = new List<ProgramProcess>();
+        try
+        {
+            for (int i = 0; i < scenario.Clients.Count; i++)
+            {
+                var environment = new Dictionary<string, string>
+                {
+                    ["HALFWAY_SERVER"] = server.Address.ToString(),
+                    ["HALFWAY_PORT"] = server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["HALFWAY_CLIENT"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                };
+                programs.Add(ProgramProcess.Start(host, spec, $"client-{i}", scenario.Source, clock, environment));
+            }
+            while (!programs.All(p => p.HasExited) && !bound.IsCancellationRequested)
+                await Task.Delay(50, CancellationToken.None);
+        }
+        finally
+        {
+            // Each copy has its own grace: end them side by side, not one grace after another.
+            await Task.WhenAll(programs.Select(p => Task.Run(p.Stop)));
+            run.Programs.AddRange(programs);
+        }
+    }
+
+    /// <summary>
+    /// A client program's connections, as the wire shows them: one per client port that sent a SYN to the server, in the
+    /// order of their first SYN. Their calls are unknown, so they have no steps.
+    /// </summary>
+    public static List<ClientConnection> ConnectionsFromWire(ScenarioRun run, System.Net.IPEndPoint server)
+    {
+        var serverEnd = Wire.IpEndpoint.From(server);
+        var seen = new HashSet<Wire.IpEndpoint>();
+        var connections = new List<ClientConnection>();
+        foreach (var (packet, segment, _) in run.Segments)
+        {
+            if (segment.Destination == serverEnd && segment.Has(Wire.TcpFlags.Syn) && !segment.Has(Wire.TcpFlags.Ack) && seen.Add(segment.Source))
+                connections.Add(new ClientConnection(connections.Count, serverEnd) { Local = segment.Source, Finished = true });
+        }
+        return connections;
+    }
 }

@@ -174,7 +174,8 @@ internal sealed class ScenarioAnalysis
         return new AnalysisContext
         {
             EndMicroseconds = (long)(run.DurationMs * 1000),
-            ConnectionLifetimesKnown = true,
+            // A client program's sockets are not ours: like a capture's, their lifetimes are read from the wire.
+            ConnectionLifetimesKnown = run.Scenario.Clients.Program is null,
             ServerSideObserved = run.ServerTableObserved,
             AcceptQueueLimit = run.AcceptQueueSamples.Count > 0 ? (int)run.AcceptQueueSamples[^1].AcceptQueueLimit : backlog,
         };

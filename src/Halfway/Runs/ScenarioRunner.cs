@@ -90,7 +90,9 @@ internal static class ScenarioRunner
         bound.CancelAfter(scenario.Duration);
         // When the signal came, not when the clients had wound down: the report says until when it is complete.
         var interrupted = cancel.Register(() => run.InterruptedAtMs ??= Math.Round(clock.NowMilliseconds, 1));
-        var clients = client.RunAsync(lab.Client, bound.Token);
+        var clients = scenario.Clients.Program is null
+            ? client.RunAsync(lab.Client, bound.Token)
+            : ProgramRuns.RunClientsAsync(lab.Client, scenario, new IPEndPoint(lab.ServerAddress, scenario.Server.Port), clock, run, bound.Token);
         double boundMs = scenario.Duration.TotalMilliseconds;
         string serverRole = RoleOf(lab, lab.Server);
         double nextCounterSample = 0;
@@ -155,6 +157,8 @@ internal static class ScenarioRunner
             packets.Clear();
             packets.AddRange(inOrder);
         }
+        if (scenario.Clients.Program is not null)
+            run.Connections = ProgramRuns.ConnectionsFromWire(run, new IPEndPoint(lab.ServerAddress, scenario.Server.Port));
         return run;
     }
 
