@@ -71,6 +71,20 @@ public sealed class ScenarioParserProgramTests
     }
 
     [Fact]
+    public void Every_example_scenario_parses_and_names_programs_that_exist()
+    {
+        var files = Directory.EnumerateFiles(Path.Combine(Halfway.Tests.Packaging.Tool.RepositoryRoot(), "examples"), "*.yaml", SearchOption.AllDirectories).ToList();
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            var scenario = ScenarioParser.Parse(File.ReadAllText(file), file);
+            Assert.True(scenario.Server.Program is not null || scenario.Clients.Program is not null, $"{file}: an example runs a program of its own");
+            Assert.NotEmpty(scenario.Description);
+            ProgramRuns.Check(scenario);
+        }
+    }
+
+    [Fact]
     public void A_program_client_reads_its_command_and_count_and_refuses_steps()
     {
         var scenario = Parse("server: { port: 9000 }", "clients: { command: [python3, client.py], count: 3 }");
