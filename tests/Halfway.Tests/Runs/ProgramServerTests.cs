@@ -5,6 +5,7 @@ using Halfway.Scenarios;
 using Halfway.Observe;
 using Halfway.Traffic;
 using Halfway.Tests.Packaging;
+using Xunit.Abstractions;
 using static Halfway.Tests.Runs.RunAssertions;
 
 namespace Halfway.Tests.Runs;
@@ -14,7 +15,7 @@ namespace Halfway.Tests.Runs;
 /// its own log, and nothing it started is left running afterwards.
 /// </summary>
 [Collection(LabCollection.Name)]
-public sealed class ProgramServerTests
+public sealed class ProgramServerTests(ITestOutputHelper output)
 {
     private static string PythonExamples => Path.Combine(Tool.RepositoryRoot(), "examples", "python");
 
@@ -161,6 +162,8 @@ public sealed class ProgramServerTests
         Assert.True(accepted.Count >= 3, $"{accepted.Count} accepts");
         Assert.True(accepted.Keys.ToHashSet().SetEquals(inferred.Keys), $"accepted {string.Join(", ", accepted.Keys)}; inferred {string.Join(", ", inferred.Keys)}");
         var samples = run.ServerTableSampleTimes;
+        var lags = run.SocketsOwned.Select(o => (o.AtMicroseconds - accepted[o.Client]) / 1000.0).Order().ToList();
+        output.WriteLine($"inode first seen after accept(): {lags.Count} of {accepted.Count} by a sample, lag ms {string.Join(" ", lags.Select(l => l.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))}");
         foreach (var owned in run.SocketsOwned)
         {
             long at = accepted[owned.Client];
