@@ -19,6 +19,9 @@ internal sealed class ProgramProcess : IDisposable
     public const int MaxOutputBytes = 1 << 20;
     public static readonly TimeSpan TermGrace = TimeSpan.FromSeconds(2);
 
+    /// <summary>Groups of programs still running, by their leader's PID: what <see cref="KillAll"/> ends when halfway must quit at once.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> Live = new();
+
     private readonly Process _process;
     private readonly LabClock _clock;
     private readonly BoundedOutput _stdout = new();
@@ -129,6 +132,7 @@ internal sealed class ProgramProcess : IDisposable
             throw new ScenarioException(scenarioSource, spec.Line, spec.Field, $"could not start it: {e.Message} (it runs through util-linux setsid: install util-linux)");
         }
         var program = new ProgramProcess(process, clock, role, spec.Command);
+        Live[program.Pid] = true;
         // No input: a program that reads stdin sees its end instead of waiting on halfway's terminal.
         process.StandardInput.Close();
         program.AwaitOwnGroup();
@@ -188,6 +192,14 @@ internal sealed class ProgramProcess : IDisposable
         if (_process.WaitForExit(TimeSpan.FromSeconds(1)))
             ExitCode = _process.ExitCode;
         _readers.Wait(TimeSpan.FromSeconds(1));
+        Live.TryRemove(Pid, out _);
+    }
+
+    /// <summary>SIGKILL to every program group still running: for a halfway that quits at once (a second Ctrl-C) and leaves no program behind.</summary>
+    public static void KillAll()
+    {
+        foreach (int pid in Live.Keys)
+            Libc.kill(-pid, Libc.SIGKILL);
     }
 
     public void Dispose()
