@@ -101,6 +101,8 @@ internal static class ReportBuilder
                     SynResends = events.Count(e => e.Kind == ConnectionEventKind.ClientSynRetransmitted),
                     FirstRstAtMs = IsRst(firstRst) ? Math.Round(firstRst.AtMicroseconds / 1000.0, 3) : null,
                     FirstRstFrom = IsRst(firstRst) ? (firstRst.Kind == ConnectionEventKind.ClientRst ? "client" : "server") : null,
+                    ClientSocket = scenario.Clients.Program is null ? null : run.ClientSockets.Where(x => x.Client == c.Local)
+                        .Select(x => new ClientSocketReport(Math.Round(x.AtMicroseconds / 1000.0, 1), x.State is { } st ? TcpStateNames.Of(st) : "gone")).ToList(),
                     OpenAtEnd = c.Steps.FirstOrDefault(s => s.Index == 0)?.Result is CallResult.Ok && !c.Steps.Any(s => s.Step == ClientStep.Close && s.Result == CallResult.Ok),
                 };
             }).ToList(),

@@ -27,4 +27,9 @@ internal sealed record RunConnectionReport
     public string? FirstRstFrom { get; init; }
     /// <summary>The client's socket was still open when the run ended: the fate is the state at that moment.</summary>
     public bool OpenAtEnd { get; init; }
+    /// <summary>A client program's socket in the client host's table at each change (null for the built-in client, whose calls are known).</summary>
+    public List<ClientSocketReport>? ClientSocket { get; init; }
 }
+
+/// <summary>The client kernel's state of a client program's socket from <see cref="AtMs"/> on ("gone": no longer in its table).</summary>
+internal sealed record ClientSocketReport(double AtMs, string State);

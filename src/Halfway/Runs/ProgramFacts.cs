@@ -27,7 +27,12 @@ internal static class ProgramFacts
                 lines.Add($"accept() unknown for {unknown.Count} connection(s) (client ports {string.Join(", ", unknown.Take(10))}{(unknown.Count > 10 ? ", ..." : "")}): their complete socket left the server's table between two samples without showing an inode and without a FIN from the server (a RST, or an accept and an abortive close within one sample); 'queued' for them means 'not seen accepted'.");
         }
         if (run.Scenario.Clients.Program is not null)
-            lines.Add("your client program's calls are not known (what connect(), send() and recv() returned, and when): its connections are read from the wire alone (one per client port that sent a SYN), their steps are left empty, and 'connect() returned' in an explanation means the client's final handshake ACK left it.");
+        {
+            lines.Add("your client program's calls are not known (what connect(), send() and recv() returned, and when): its connections are found on the wire (one per client port that sent a SYN), their steps are left empty, and 'connect() returned' in an explanation means the client's final handshake ACK left it.");
+            var established = run.ClientSockets.Where(s => s.State == TcpState.Established).Select(s => s.Client).ToHashSet();
+            int half = run.Connections.Count(c => c.Local is { } l && established.Contains(l) && analysis.ForConnection(c).HalfEstablished);
+            lines.Add($"the client host's socket table, sampled every 50 ms while the copies ran, showed {established.Count} of {run.Connections.Count} connections ESTABLISHED on the client side (the client kernel's view: connect() could return), {half} of them half-established (client_socket in report.json has each one's states).");
+        }
         return lines;
     }
 }

@@ -109,14 +109,53 @@ internal static class ProgramRuns
                 };
                 programs.Add(ProgramProcess.Start(host, spec, $"client-{i}", scenario.Source, clock, environment));
             }
+            using var table = host.Run(() => new SocketTable());
+            var last = new Dictionary<Wire.IpEndpoint, TcpState>();
+            var serverEnd = Wire.IpEndpoint.From(server);
             while (!programs.All(p => p.HasExited) && !bound.IsCancellationRequested)
+            {
+                SampleClients(table, serverEnd, last, clock, run);
                 await Task.Delay(50, CancellationToken.None);
+            }
+            SampleClients(table, serverEnd, last, clock, run);
         }
         finally
         {
             // Each copy has its own grace: end them side by side, not one grace after another.
             await Task.WhenAll(programs.Select(p => Task.Run(p.Stop)));
             run.Programs.AddRange(programs);
+        }
+    }
+
+    private static readonly TcpState[] ClientStates =
+    [
+        TcpState.SynSent, TcpState.Established, TcpState.FinWait1, TcpState.FinWait2, TcpState.CloseWait,
+        TcpState.LastAck, TcpState.Closing, TcpState.TimeWait,
+    ];
+
+    /// <summary>
+    /// One look at the client host's table: the program's sockets to the server, recorded when their state changes. It
+    /// is the client kernel's view (SYN-SENT while connect() waits, ESTABLISHED once it may return), not the program's calls.
+    /// </summary>
+    private static void SampleClients(SocketTable table, Wire.IpEndpoint server, Dictionary<Wire.IpEndpoint, TcpState> last, LabClock clock, ScenarioRun run)
+    {
+        long now = clock.NowMicroseconds;
+        var seen = new HashSet<Wire.IpEndpoint>();
+        foreach (var record in table.Read(ClientStates))
+        {
+            if (record.Remote != server)
+                continue;
+            seen.Add(record.Local);
+            if (!last.TryGetValue(record.Local, out var state) || state != record.State)
+            {
+                last[record.Local] = record.State;
+                run.ClientSockets.Add(new ClientSocketSample(now, record.Local, record.State));
+            }
+        }
+        foreach (var gone in last.Keys.Where(k => !seen.Contains(k)).ToList())
+        {
+            last.Remove(gone);
+            run.ClientSockets.Add(new ClientSocketSample(now, gone, null));
         }
     }
 

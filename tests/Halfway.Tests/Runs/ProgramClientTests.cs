@@ -40,6 +40,9 @@ public sealed class ProgramClientTests
             bool connectedByFate = fate is not ("syn-dropped" or "refused" or "handshake-incomplete" or "unknown");
             Assert.True(connectedByFate == connectedPorts.Contains(connection.Local!.Value.Port), $"{connection.Local}: fate {fate}\n{string.Join(" | ", logs)}");
         }
+        // The client host's table agrees: the connected copies' sockets were ESTABLISHED there (each stays 0.7 s), the others only SYN-SENT.
+        var establishedPorts = run.ClientSockets.Where(x => x.State == Halfway.Observe.TcpState.Established).Select(x => (int)x.Client.Port).ToHashSet();
+        Assert.True(establishedPorts.SetEquals(connectedPorts), $"ESTABLISHED on the client: {string.Join(", ", establishedPorts)}; logged: {string.Join(", ", connectedPorts)}");
         Assert.All(run.Programs, p => Assert.Equal("exited", p.EndedBy));
         Assert.All(run.Programs, p => Assert.Empty(ProcessGroup.Members(p.Pid)));
         Assert.Empty(analysis.Contradictions);
