@@ -23,6 +23,7 @@ command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 # The lab tests of the user's own programs run a Python server and client (examples/python) under util-linux setsid.
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v setsid >/dev/null 2>&1 || need+=(util-linux)
+command -v escript >/dev/null 2>&1 || need+=(erlang-base)   # examples/erlang: the seed's gen_tcp server and client
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${need[*]}"

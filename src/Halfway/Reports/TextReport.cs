@@ -49,7 +49,14 @@ internal static class TextReport
             text.AppendLine($"   note: {note}");
         foreach (var warning in s.Warnings)
             text.AppendLine($"   warning: {warning}");
-        foreach (var program in s.Programs)
+        var clientPrograms = s.Programs.Where(p => p.Role.StartsWith("client", StringComparison.Ordinal)).ToList();
+        if (clientPrograms.Count > 3)
+        {
+            var codes = clientPrograms.GroupBy(p => p.EndedBy == "exited" ? $"exit {p.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"}" : p.EndedBy ?? "running")
+                .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} x{g.Count()}");
+            text.AppendLine($"   client programs: {clientPrograms.Count} copies, {string.Join(", ", codes)}; their output: {clientPrograms[0].Stdout.Replace(".client-0.", ".client-N.", StringComparison.Ordinal)} and .stderr.txt");
+        }
+        foreach (var program in s.Programs.Where(p => clientPrograms.Count <= 3 || !clientPrograms.Contains(p)))
             text.AppendLine($"   {program.Role} program (pid {program.Pid}): {Ended(program)}; its output: {program.Stdout}, {program.Stderr}{(program.OutputCut ? " (cut at 1 MiB)" : "")}");
         foreach (var unknown in s.Unknowns)
             text.AppendLine($"   how known: {unknown}");
@@ -76,7 +83,9 @@ internal static class TextReport
             text.AppendLine($"   {latency}");
         text.AppendLine($"   server application: accepted {server.Accepted} of {s.Connections.Count}" +
             (server.FirstAcceptMs is { } first ? $" (first {Plus(first)}, last {Plus(server.LastAcceptMs ?? first)})" : "") +
-            $"; {server.MessagesReceived} messages received, {server.RepliesSent} replies sent, {server.Resets} resets seen");
+            (s.Programs.Any(p => p.Role == "server")
+                ? " (inferred from the kernel, see how known); what your program received and sent is in its own output"
+                : $"; {server.MessagesReceived} messages received, {server.RepliesSent} replies sent, {server.Resets} resets seen"));
         if (server.SocketTableObserved && server.AcceptQueueLimit is { } limit)
         {
             text.AppendLine($"   server socket table: accept queue at most {server.MaxAcceptQueue} (limit {limit}: it holds limit + 1); at most {server.MaxSynRecv} request sockets in SYN-RECV" +
