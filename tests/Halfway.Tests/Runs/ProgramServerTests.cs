@@ -147,7 +147,7 @@ public sealed class ProgramServerTests(ITestOutputHelper output)
     }
 
     [LabFact]
-    public async Task Inodes_in_the_socket_table_show_the_built_in_servers_accepts_one_sample_late_at_most()
+    public async Task Inodes_in_the_socket_table_show_the_built_in_servers_accepts_by_the_first_sample_after_each()
     {
         // The built-in server knows its accepts exactly: the inferred ones must match them, never earlier.
         var run = await RunScenarioAsync("""
@@ -171,8 +171,10 @@ public sealed class ProgramServerTests(ITestOutputHelper output)
             int index = samples.IndexOf(owned.AtMicroseconds);
             long previous = index > 0 ? samples[index - 1] : 0;
             Assert.True(previous <= at + 2_000, $"{owned.Client}: accept() at {at} µs, but the sample at {previous} µs did not show its inode");
-            Assert.True(owned.AtMicroseconds >= at - 10_000 && owned.AtMicroseconds - at <= 200_000,
-                $"{owned.Client}: accept() at {at} µs, inode first seen by the sample at {owned.AtMicroseconds} µs");
+            // ...and this one did (a dump is stamped with its start, so an accept during it may come a little after the stamp).
+            // No bound in ms: on a loaded machine the sampler itself runs late (one gap of 0.77 s was seen), and the report
+            // prints its run's widest gap; what must hold is that the inode is seen by the first sample after accept().
+            Assert.True(owned.AtMicroseconds >= at - 10_000, $"{owned.Client}: accept() at {at} µs, inode first seen by the sample at {owned.AtMicroseconds} µs");
         }
     }
 
