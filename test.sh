@@ -22,6 +22,10 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 # The kernel witness: libbpf loads its BPF program (the object itself is compiled by the build with the clang above).
 /sbin/ldconfig -p 2>/dev/null | grep -q 'libbpf\.so\.1 ' || need+=(libbpf1)
+# The lab tests of the user's own programs run a Python server and client (examples/python) under util-linux setsid.
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v setsid >/dev/null 2>&1 || need+=(util-linux)
+command -v escript >/dev/null 2>&1 || need+=(erlang-base)   # examples/erlang: the seed's gen_tcp server and client
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${need[*]}"

@@ -121,6 +121,7 @@ public static class CommandRunner
             if (Interlocked.Increment(ref _signals) > 1)
             {
                 Console.Error.WriteLine($"\nhalfway: {interruption.Name} again: quitting at once, without a report");
+                Halfway.Traffic.ProgramProcess.KillAll();
                 Libc.Exit(interruption.ExitCode);
             }
             Interrupted = interruption;

@@ -160,6 +160,16 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "_exit")]
     public static partial void Exit(int status);
 
+    public const int SIGKILL = 9;
+    public const int SIGTERM = 15;
+    public const int SIGCONT = 18;
+    public const int SIGSTOP = 19;
+    public const int ESRCH = 3;
+
+    /// <summary>A negative <paramref name="pid"/> signals every process of that process group.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int kill(int pid, int signal);
+
     public static int LastError => Marshal.GetLastPInvokeError();
 
     public static string Describe(int errno) => $"{Errno.Name(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})";

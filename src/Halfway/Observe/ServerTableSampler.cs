@@ -28,6 +28,7 @@ internal sealed class ServerTableSampler : IDisposable
     private readonly Func<long> _nowMicroseconds;
     private readonly IServerTableSink _sink;
     private readonly Dictionary<(IpEndpoint, IpEndpoint), (TcpState? State, int Retransmits)> _last = new();
+    private readonly HashSet<(IpEndpoint, IpEndpoint)> _owned = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly object _gate = new();
@@ -82,6 +83,8 @@ internal sealed class ServerTableSampler : IDisposable
                 // sock_diag reports request sockets as SYN-RECV already; a NEW-SYN-RECV would be one too.
                 TcpState state = record.State == TcpState.NewSynRecv ? TcpState.SynRecv : record.State;
                 seen.Add(key);
+                if (record.Inode != 0 && _owned.Add(key))
+                    _sink.SocketOwned(nowUs, record.Remote, record.Local);
                 if (!_last.TryGetValue(key, out var previous) || previous.State != state || previous.Retransmits != record.Retransmits)
                 {
                     _last[key] = (state, record.Retransmits);

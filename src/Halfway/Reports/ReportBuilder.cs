@@ -21,7 +21,9 @@ internal static class ReportBuilder
     private static ScenarioReport BuildScenario(ScenarioRun run, ScenarioAnalysis analysis, string? capture)
     {
         var scenario = run.Scenario;
-        var accepts = run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted).ToList();
+        var accepts = scenario.Server.Program is null
+            ? run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted).ToList()
+            : ScenarioAnalysis.InferredAccepts(run).Select(a => new ServerEvent(ServerEventKind.Accepted, a.Client, a.Server, a.AtMicroseconds / 1000.0, 0)).ToList();
         var acceptedAt = accepts.GroupBy(e => e.Client).ToDictionary(g => g.Key, g => g.Min(e => e.AtMs));
         var serverCounters = run.Counters.GetValueOrDefault("server") ?? run.Counters.GetValueOrDefault("host") ?? new();
         return new ScenarioReport
@@ -36,8 +38,12 @@ internal static class ReportBuilder
             ReachedDurationBound = run.ReachedBound,
             Interrupted = run.Interrupted,
             InterruptedAtMs = run.InterruptedAtMs,
-            AcceptPolicy = scenario.Server.Accept.ToString(),
-            Backlog = scenario.Server.Backlog,
+            AcceptPolicy = scenario.Server.Program is { } program ? $"your program: {string.Join(' ', program.Command)}" : scenario.Server.Accept.ToString(),
+            // A program's backlog is its own: the limit the kernel reported for its listener (min(backlog, somaxconn)).
+            Backlog = scenario.Server.Program is null ? scenario.Server.Backlog : run.AcceptQueueSamples.Count > 0 ? (int)run.AcceptQueueSamples[^1].AcceptQueueLimit : 0,
+            Programs = run.Programs.Select(p => new ProgramReport(p.Role, p.Command.ToList(), p.Pid, p.StartedAtMs, p.ExitedAtMs, p.EndedBy, p.ExitCode,
+                p.ExitedByItself, RunFolder.ProgramOutputName(run, p, "stdout"), RunFolder.ProgramOutputName(run, p, "stderr"), p.OutputCut)).ToList(),
+            Unknowns = ProgramFacts.Unknowns(run, analysis),
             Settings = run.Settings,
             SettingsChanged = run.Changed.Select(c => new ChangedSettingReport(c.Host, c.Name, c.Default, c.Value)).ToList(),
             Counters = NonZero(serverCounters),
@@ -95,6 +101,8 @@ internal static class ReportBuilder
                     SynResends = events.Count(e => e.Kind == ConnectionEventKind.ClientSynRetransmitted),
                     FirstRstAtMs = IsRst(firstRst) ? Math.Round(firstRst.AtMicroseconds / 1000.0, 3) : null,
                     FirstRstFrom = IsRst(firstRst) ? (firstRst.Kind == ConnectionEventKind.ClientRst ? "client" : "server") : null,
+                    ClientSocket = scenario.Clients.Program is null ? null : run.ClientSockets.Where(x => x.Client == c.Local)
+                        .Select(x => new ClientSocketReport(Math.Round(x.AtMicroseconds / 1000.0, 1), x.State is { } st ? TcpStateNames.Of(st) : "gone")).ToList(),
                     OpenAtEnd = c.Steps.FirstOrDefault(s => s.Index == 0)?.Result is CallResult.Ok && !c.Steps.Any(s => s.Step == ClientStep.Close && s.Result == CallResult.Ok),
                     Kernel = c.Local is { } client && analysis.Kernel?.ByClient.GetValueOrDefault(client) is { } said ? ConnectionKernel(said) : null,
                 };

@@ -29,4 +29,10 @@ internal sealed record RunConnectionReport
     public bool OpenAtEnd { get; init; }
     /// <summary>The server kernel's word about this connection; null when its witness did not run or said nothing of it.</summary>
     public ConnectionKernelReport? Kernel { get; init; }
+
+    /// <summary>A client program's socket in the client host's table at each change (null for the built-in client, whose calls are known).</summary>
+    public List<ClientSocketReport>? ClientSocket { get; init; }
 }
+
+/// <summary>The client kernel's state of a client program's socket from <see cref="AtMs"/> on ("gone": no longer in its table).</summary>
+internal sealed record ClientSocketReport(double AtMs, string State);

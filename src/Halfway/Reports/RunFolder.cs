@@ -62,6 +62,14 @@ internal static class RunFolder
         try
         {
             var captures = runs.Select(run => (string?)RunCapture.Write(run, folder)).ToList();
+            foreach (var run in runs)
+            {
+                foreach (var program in run.Programs)
+                {
+                    await File.WriteAllBytesAsync(Path.Combine(folder, ProgramOutputName(run, program, "stdout")), program.Stdout, token);
+                    await File.WriteAllBytesAsync(Path.Combine(folder, ProgramOutputName(run, program, "stderr")), program.Stderr, token);
+                }
+            }
             var analyses = runs.Select(ScenarioAnalysis.Analyze).ToList();
             var report = ReportBuilder.Build(runs, analyses, folder, captures);
             if (runs.Any(r => r.Interrupted))
@@ -96,6 +104,10 @@ internal static class RunFolder
         }
         throw new HalfwayException($"{MaxSuffix} run folders named {Path.Combine(root, baseName)}[-N] exist already; remove old runs or give another folder with -o");
     }
+
+    /// <summary>Where a program's output is kept in the run folder: SCENARIO.ROLE.stdout.txt.</summary>
+    public static string ProgramOutputName(ScenarioRun run, Traffic.ProgramProcess program, string stream) =>
+        $"{run.Scenario.Name}.{program.Role}.{stream}.txt";
 
     /// <summary>A file name from the command line as part of a folder name: no separators, nothing hidden.</summary>
     private static string Safe(string? text)

@@ -32,6 +32,12 @@ internal sealed record ScenarioReport
     /// <summary>The server socket table's samples over the run (empty when it was not observed).</summary>
     public ServerOverTimeReport? ServerOverTime { get; init; }
     public required ServerReport ServerSide { get; init; }
+
+    /// <summary>The user's programs that ran in the lab (empty when the built-in server and client ran).</summary>
+    public List<ProgramReport> Programs { get; init; } = [];
+
+    /// <summary>How each fact about the user's programs was known, and which were not (a program does not report its accepts).</summary>
+    public List<string> Unknowns { get; init; } = [];
     public required List<StepSummary> StepSummary { get; init; }
     public required SortedDictionary<string, int> Fates { get; init; }
     public required List<string> Explanations { get; init; }

@@ -34,6 +34,15 @@ internal static class TextReport
             text.AppendLine($"     {finding}");
     }
 
+    private static string Ended(ProgramReport p) => p.EndedBy switch
+    {
+        "exited" when p.Role.StartsWith("client", StringComparison.Ordinal) => $"exited with code {p.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"} at {Plus(p.ExitedAtMs ?? 0)}",
+        "exited" => $"exited by itself with code {p.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"} at {Plus(p.ExitedAtMs ?? 0)}, before the scenario ended",
+        "SIGTERM" => $"ended by SIGTERM when the scenario ended (exit code {p.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"})",
+        "SIGKILL" => "did not end on SIGTERM; killed (SIGKILL) after the grace",
+        _ => "still running when the report was made",
+    };
+
     private static void RenderScenario(StringBuilder text, ScenarioReport s)
     {
         int connected = s.Connections.Count(c => c.ConnectedAtMs is not null);
@@ -58,23 +67,43 @@ internal static class TextReport
             text.AppendLine($"   note: {note}");
         foreach (var warning in s.Warnings)
             text.AppendLine($"   warning: {warning}");
+        var clientPrograms = s.Programs.Where(p => p.Role.StartsWith("client", StringComparison.Ordinal)).ToList();
+        if (clientPrograms.Count > 3)
+        {
+            var codes = clientPrograms.GroupBy(p => p.EndedBy == "exited" ? $"exit {p.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"}" : p.EndedBy ?? "running")
+                .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} x{g.Count()}");
+            text.AppendLine($"   client programs: {clientPrograms.Count} copies, {string.Join(", ", codes)}; their output: {clientPrograms[0].Stdout.Replace(".client-0.", ".client-N.", StringComparison.Ordinal)} and .stderr.txt");
+        }
+        foreach (var program in s.Programs.Where(p => clientPrograms.Count <= 3 || !clientPrograms.Contains(p)))
+            text.AppendLine($"   {program.Role} program (pid {program.Pid}): {Ended(program)}; its output: {program.Stdout}, {program.Stderr}{(program.OutputCut ? " (cut at 1 MiB)" : "")}");
+        foreach (var unknown in s.Unknowns)
+            text.AppendLine($"   how known: {unknown}");
         text.AppendLine();
 
-        var rows = new List<string[]> { new[] { "step", "result", "errno", "count", "first", "last" } };
-        foreach (var step in s.StepSummary)
-            rows.Add([$"{step.Index + 1}. {step.Step}", step.Result, step.Errno ?? "-", step.Count.ToString(CultureInfo.InvariantCulture), Plus(step.FirstMs), Plus(step.LastMs)]);
-        Table(text, rows);
-        text.AppendLine();
+        bool programClients = s.Programs.Any(p => p.Role.StartsWith("client", StringComparison.Ordinal));
+        if (!programClients)
+        {
+            var rows = new List<string[]> { new[] { "step", "result", "errno", "count", "first", "last" } };
+            foreach (var step in s.StepSummary)
+                rows.Add([$"{step.Index + 1}. {step.Step}", step.Result, step.Errno ?? "-", step.Count.ToString(CultureInfo.InvariantCulture), Plus(step.FirstMs), Plus(step.LastMs)]);
+            Table(text, rows);
+            text.AppendLine();
+        }
 
         var server = s.ServerSide;
         int openAtEnd = s.Connections.Count(c => c.OpenAtEnd);
-        text.AppendLine($"   client: {connected} of {s.Connections.Count} connect() calls returned success" +
-            (openAtEnd > 0 ? $"; {openAtEnd} still open when the run ended (their fates are as of that moment)" : ""));
+        if (programClients)
+            text.AppendLine($"   client: your program's copies opened {s.Connections.Count} connections (SYNs on the wire); what their calls returned is in their own output, not known here");
+        else
+            text.AppendLine($"   client: {connected} of {s.Connections.Count} connect() calls returned success" +
+                (openAtEnd > 0 ? $"; {openAtEnd} still open when the run ended (their fates are as of that moment)" : ""));
         if (ConnectLatency(s) is { } latency)
             text.AppendLine($"   {latency}");
         text.AppendLine($"   server application: accepted {server.Accepted} of {s.Connections.Count}" +
             (server.FirstAcceptMs is { } first ? $" (first {Plus(first)}, last {Plus(server.LastAcceptMs ?? first)})" : "") +
-            $"; {server.MessagesReceived} messages received, {server.RepliesSent} replies sent, {server.Resets} resets seen");
+            (s.Programs.Any(p => p.Role == "server")
+                ? " (inferred from the kernel, see how known); what your program received and sent is in its own output"
+                : $"; {server.MessagesReceived} messages received, {server.RepliesSent} replies sent, {server.Resets} resets seen"));
         if (server.SocketTableObserved && server.AcceptQueueLimit is { } limit)
         {
             text.AppendLine($"   server socket table: accept queue at most {server.MaxAcceptQueue} (limit {limit}: it holds limit + 1); at most {server.MaxSynRecv} request sockets in SYN-RECV" +

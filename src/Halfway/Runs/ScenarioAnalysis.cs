@@ -44,12 +44,39 @@ internal sealed class ScenarioAnalysis
         }
         foreach (var accepted in run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted))
             observations.Add(new ServerAcceptObservation((long)(accepted.AtMs * 1000), accepted.Client, accepted.Local));
+        if (run.Scenario.Server.Program is not null)
+            observations.AddRange(InferredAccepts(run));
         observations.AddRange(run.ServerSockets);
         observations.AddRange(AbsentFromServerTable(run));
         observations.AddRange(run.KernelEvents);
         // Stable: at the same microsecond the packet comes before the call it let return (the kernel sends the final ACK,
         // then connect() returns); an unstable sort put them either way round, and the ACK's evidence with them.
         return observations.OrderBy(o => o.AtMicroseconds).ToList();
+    }
+
+    /// <summary>
+    /// A program server does not tell us its accepts; the kernel does. A socket gets an inode only when accept() gives it
+    /// a file, so the first sample that shows one bounds the accept from above; and data or a FIN from the server means the
+    /// application wrote to or closed a socket it had accepted (a child still queued is reset, not closed, when its listener goes).
+    /// Each connection's earliest sign is its accept time.
+    /// </summary>
+    public static IEnumerable<ServerAcceptObservation> InferredAccepts(ScenarioRun run)
+    {
+        var earliest = new Dictionary<(IpEndpoint Client, IpEndpoint Server), long>();
+        void Note(IpEndpoint client, IpEndpoint server, long at)
+        {
+            if (!earliest.TryGetValue((client, server), out long known) || at < known)
+                earliest[(client, server)] = at;
+        }
+        foreach (var owned in run.SocketsOwned)
+            Note(owned.Client, owned.Server, owned.AtMicroseconds);
+        foreach (var (packet, segment, _) in run.Segments)
+        {
+            if (packet.Direction == Lab.LinkDirection.ServerToClient && !segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Rst)
+                && (segment.Has(TcpFlags.Fin) || segment.PayloadLength > 0))
+                Note(segment.Destination, segment.Source, packet.SeenAtMicroseconds);
+        }
+        return earliest.Select(kv => new ServerAcceptObservation(kv.Value, kv.Key.Client, kv.Key.Server));
     }
 
     /// <summary>
@@ -165,7 +192,8 @@ internal sealed class ScenarioAnalysis
         return new AnalysisContext
         {
             EndMicroseconds = (long)(run.DurationMs * 1000),
-            ConnectionLifetimesKnown = true,
+            // A client program's sockets are not ours: like a capture's, their lifetimes are read from the wire.
+            ConnectionLifetimesKnown = run.Scenario.Clients.Program is null,
             ServerSideObserved = run.ServerTableObserved,
             AcceptQueueLimit = run.AcceptQueueSamples.Count > 0 ? (int)run.AcceptQueueSamples[^1].AcceptQueueLimit : backlog,
         };

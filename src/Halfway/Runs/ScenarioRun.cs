@@ -79,4 +79,19 @@ internal sealed class ScenarioRun
     public string? KernelWitnessMissing { get; set; }
     /// <summary>Events the kernel could not hand over (its ring buffer was full): the witness's list is short by this many.</summary>
     public ulong KernelEventsLost { get; set; }
+
+    /// <summary>First samples that showed a connection's server socket with an inode (accepted by an application), in sample order.</summary>
+    public List<OwnedSocket> SocketsOwned { get; } = new();
+
+    /// <summary>A client program's sockets in the client host's table, at each change (state null: gone), sampled while its copies ran.</summary>
+    public List<ClientSocketSample> ClientSockets { get; } = new();
+
+    /// <summary>The user's programs that ran in the lab (a server program, client programs), after they ended.</summary>
+    public List<ProgramProcess> Programs { get; } = new();
 }
+
+/// <summary>A client program's socket as one sample of the client host's table saw it (State null: no longer there).</summary>
+internal readonly record struct ClientSocketSample(long AtMicroseconds, IpEndpoint Client, TcpState? State);
+
+/// <summary>A connection's server socket first seen with an inode: accepted at or before <see cref="AtMicroseconds"/>, after the sample before.</summary>
+internal readonly record struct OwnedSocket(long AtMicroseconds, IpEndpoint Client, IpEndpoint Server);

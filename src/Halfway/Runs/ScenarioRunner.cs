@@ -40,6 +40,8 @@ internal static class ScenarioRunner
         // Without the TUN driver a pair lab fails after the lab is half built, with an errno; say so now, with the fix.
         if (scenarios.Any(s => s.Topology == Topology.Pair) && !File.Exists("/dev/net/tun"))
             throw new LabException("/dev/net/tun does not exist: a pair lab's link is a TUN device; load the driver (modprobe tun) or, in a container, pass the device (--device /dev/net/tun --cap-add NET_ADMIN), or use a single-topology scenario");
+        foreach (var scenario in scenarios)
+            ProgramRuns.Check(scenario);
         using var probe = LabHost.Create("preflight");
         foreach (var scenario in scenarios)
         {
@@ -81,13 +83,17 @@ internal static class ScenarioRunner
         var countersBefore = lab.Hosts.ToDictionary(h => RoleOf(lab, h), h => h.Run(KernelCounters.ReadCurrentNamespace));
         using var sampler = ServerTableRecorder.TryStart(lab.Server, scenario.Server.Port, clock, run);
         using var witness = kernelEvents ? StartWitness(lab, scenario, clock, run) : null;
-        var server = TrafficServer.Start(lab.Server, scenario.Server, clock);
+        // A program server replaces the built-in one; the clients start only once it listens.
+        using var program = ProgramRuns.StartServer(lab.Server, scenario, clock, run);
+        var server = program is null ? TrafficServer.Start(lab.Server, scenario.Server, clock) : null;
         var client = new TrafficClient(scenario.Clients, clock, new IPEndPoint(lab.ServerAddress, scenario.Server.Port));
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         bound.CancelAfter(scenario.Duration);
         // When the signal came, not when the clients had wound down: the report says until when it is complete.
         var interrupted = cancel.Register(() => run.InterruptedAtMs ??= Math.Round(clock.NowMilliseconds, 1));
-        var clients = client.RunAsync(lab.Client, bound.Token);
+        var clients = scenario.Clients.Program is null
+            ? client.RunAsync(lab.Client, bound.Token)
+            : ProgramRuns.RunClientsAsync(lab.Client, scenario, new IPEndPoint(lab.ServerAddress, scenario.Server.Port), clock, run, bound.Token);
         double boundMs = scenario.Duration.TotalMilliseconds;
         string serverRole = RoleOf(lab, lab.Server);
         double nextCounterSample = 0;
@@ -100,8 +106,9 @@ internal static class ScenarioRunner
                 var now = lab.Server.Run(KernelCounters.ReadCurrentNamespace);
                 run.CounterSamples.Add(new CounterSnapshot(Math.Round(clock.NowMilliseconds, 1), KernelCounters.Delta(countersBefore[serverRole], now)));
             }
+            ProgramRuns.NoteEarlyExit(program, run);
             progress?.Invoke(new RunProgress(scenario.Name, clock.NowMilliseconds, boundMs, scenario.Clients.Count,
-                client.Connected, server.AcceptCount, client.Finished, "running"));
+                client.Connected, AcceptCount(server, run), client.Finished, "running"));
         }
         await clients;
         // An interrupted run still ends like any other (grace, counters, server and link closed): what it saw is reported.
@@ -111,8 +118,10 @@ internal static class ScenarioRunner
             run.InterruptedAtMs = null;
         run.ReachedBound = bound.IsCancellationRequested && !run.Interrupted;
         progress?.Invoke(new RunProgress(scenario.Name, clock.NowMilliseconds, boundMs, scenario.Clients.Count,
-            client.Connected, server.AcceptCount, client.Finished, "finishing"));
+            client.Connected, AcceptCount(server, run), client.Finished, "finishing"));
         await Task.Delay(Grace, CancellationToken.None);
+        // The last sample must see what the program had accepted by then, not race its next accept().
+        program?.Freeze();
         sampler?.Stop();
         if (witness is not null)
         {
@@ -127,8 +136,12 @@ internal static class ScenarioRunner
             run.Counters[RoleOf(lab, host)] = KernelCounters.Delta(countersBefore[RoleOf(lab, host)], after);
         }
         run.ServerStoppedAtMicroseconds = clock.NowMicroseconds;
-        await server.DisposeAsync();
-        run.ServerEvents.AddRange(server.Events.OrderBy(e => e.AtMs));
+        if (server is not null)
+        {
+            await server.DisposeAsync();
+            run.ServerEvents.AddRange(server.Events.OrderBy(e => e.AtMs));
+        }
+        ProgramRuns.Finish(program, run);
         run.Connections = client.Connections;
         run.DurationMs = clock.NowMilliseconds;
         if (lab.Link is not null)
@@ -152,6 +165,8 @@ internal static class ScenarioRunner
             packets.Clear();
             packets.AddRange(inOrder);
         }
+        if (scenario.Clients.Program is not null)
+            run.Connections = ProgramRuns.ConnectionsFromWire(run, new IPEndPoint(lab.ServerAddress, scenario.Server.Port));
         return run;
     }
 
@@ -178,6 +193,14 @@ internal static class ScenarioRunner
             run.Warnings.Add($"kernel witness off: {why}");
         }
         return witness;
+    }
+
+    private static long AcceptCount(TrafficServer? server, ScenarioRun run)
+    {
+        if (server is not null)
+            return server.AcceptCount;
+        lock (run.SocketsOwned)
+            return run.SocketsOwned.Count;
     }
 
     private static LabNetwork CreateSingle(ScenarioRun run, Scenario scenario, LabClock clock)

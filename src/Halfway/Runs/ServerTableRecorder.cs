@@ -31,6 +31,12 @@ internal sealed class ServerTableRecorder : IServerTableSink
     public void SocketChanged(long atMicroseconds, IpEndpoint client, IpEndpoint server, TcpState? state, int retransmits) =>
         _run.ServerSockets.Add(new ServerSocketObservation(atMicroseconds, client, server, state, retransmits));
 
+    public void SocketOwned(long atMicroseconds, IpEndpoint client, IpEndpoint server)
+    {
+        lock (_run.SocketsOwned)
+            _run.SocketsOwned.Add(new OwnedSocket(atMicroseconds, client, server));
+    }
+
     public void ListenerSampled(double atMilliseconds, uint acceptQueue, uint acceptQueueLimit, int synRecv, uint drops) =>
         _run.AcceptQueueSamples.Add(new AcceptQueueSample(atMilliseconds, acceptQueue, acceptQueueLimit, synRecv, drops));
 

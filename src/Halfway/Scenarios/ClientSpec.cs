@@ -13,4 +13,7 @@ internal sealed record ClientSpec
 
     public SocketOptions Options { get; init; } = new();
     public IReadOnlyList<Step> Steps { get; init; } = [];
+
+    /// <summary>The user's program, started <see cref="Count"/> times, connects instead of the built-in client; null: the built-in client.</summary>
+    public ProgramSpec? Program { get; init; }
 }

@@ -193,9 +193,14 @@ internal sealed class ScenarioParser
         return result;
     }
 
+    private static readonly string[] BuiltInServerKeys = ["backlog", "accept", "reply", "greeting", "defer_accept"];
+    private static readonly string[] ProgramKeys = ["command", "workdir", "env"];
+
     private ServerSpec ParseServer(YamlNode node)
     {
-        var map = Keys(node, "server", "port", "backlog", "accept", "reply", "greeting", "defer_accept");
+        if (node is YamlMappingNode mapping && mapping.Children.Keys.Any(k => k is YamlScalarNode { Value: "command" }))
+            return ParseProgramServer(mapping);
+        var map = Keys(node, "server", ["port", .. BuiltInServerKeys]);
         return new ServerSpec
         {
             Port = map.TryGetValue("port", out var port) ? Integer(port, "server.port", 1, 65535) : 8080,
@@ -204,6 +209,61 @@ internal sealed class ScenarioParser
             Reply = map.TryGetValue("reply", out var reply) ? NullableScalar(reply, "server.reply") : "Pong",
             Greeting = map.TryGetValue("greeting", out var greeting) ? NullableScalar(greeting, "server.greeting") : null,
             DeferAcceptSeconds = map.TryGetValue("defer_accept", out var defer) ? Integer(defer, "server.defer_accept", 1, 3600) : null,
+        };
+    }
+
+    /// <summary>`server: { command: [...], port: N }`: the user's program listens; the built-in server's keys do not apply.</summary>
+    private ServerSpec ParseProgramServer(YamlMappingNode node)
+    {
+        foreach (var (key, _) in node.Children)
+        {
+            if (key is YamlScalarNode { Value: { } name } && BuiltInServerKeys.Contains(name))
+                throw Error(key, $"server.{name}", "configures the built-in server, which does not run when server.command is given: set it in your program (e.g. its listen backlog) and remove this key");
+        }
+        var map = Keys(node, "server", ["port", "ready_timeout", .. ProgramKeys]);
+        if (!map.TryGetValue("port", out var port))
+            throw Error(node, "server.port", "missing: say which port your program listens on, e.g. port: 8080 (the lab waits until it listens there, then starts the clients)");
+        return new ServerSpec
+        {
+            Port = Integer(port, "server.port", 1, 65535),
+            Program = ParseProgram(map, "server") with
+            {
+                ReadyTimeout = map.TryGetValue("ready_timeout", out var t) ? Duration(t, "server.ready_timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5)) : TimeSpan.FromSeconds(10),
+            },
+        };
+    }
+
+    private ProgramSpec ParseProgram(Dictionary<string, YamlNode> map, string field)
+    {
+        var commandNode = map["command"];
+        if (commandNode is not YamlSequenceNode sequence)
+            throw Error(commandNode, $"{field}.command", "expected a list: the program and its arguments, e.g. [python3, server.py, --port, \"8080\"]; no shell runs it unless you write one: [sh, -c, \"...\"]");
+        var command = new List<string>();
+        int i = 0;
+        foreach (var part in sequence.Children)
+            command.Add(Scalar(part, $"{field}.command[{i++}]"));
+        if (command.Count == 0 || command[0].Length == 0)
+            throw Error(commandNode, $"{field}.command", "empty: give the program and its arguments, e.g. [python3, server.py]");
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (map.TryGetValue("env", out var env))
+        {
+            if (env is not YamlMappingNode envMap)
+                throw Error(env, $"{field}.env", "expected a mapping of variable names to values, e.g. { PORT: \"8080\" }");
+            foreach (var (keyNode, valueNode) in envMap.Children)
+            {
+                string name = Scalar(keyNode, $"{field}.env");
+                if (name.Length == 0 || name.Contains('='))
+                    throw Error(keyNode, $"{field}.env.{name}", "not an environment variable name");
+                environment[name] = Scalar(valueNode, $"{field}.env.{name}");
+            }
+        }
+        return new ProgramSpec
+        {
+            Command = command,
+            WorkDir = map.TryGetValue("workdir", out var w) ? Scalar(w, $"{field}.workdir") : null,
+            Environment = environment,
+            Line = (int)commandNode.Start.Line,
+            Field = $"{field}.command",
         };
     }
 
@@ -246,6 +306,20 @@ internal sealed class ScenarioParser
 
     private ClientSpec ParseClients(YamlNode node)
     {
+        if (node is YamlMappingNode mapping && mapping.Children.Keys.Any(k => k is YamlScalarNode { Value: "command" }))
+        {
+            foreach (var (key, _) in mapping.Children)
+            {
+                if (key is YamlScalarNode { Value: "rate" or "seed" or "options" or "steps" } builtIn)
+                    throw Error(key, $"clients.{builtIn.Value}", "drives the built-in client, which does not run when clients.command is given: your program makes its own calls; remove this key");
+            }
+            var programMap = Keys(node, "clients", ["count", .. ProgramKeys]);
+            return new ClientSpec
+            {
+                Count = programMap.TryGetValue("count", out var programCount) ? Integer(programCount, "clients.count", 1, 1000) : 1,
+                Program = ParseProgram(programMap, "clients"),
+            };
+        }
         var map = Keys(node, "clients", "count", "rate", "seed", "options", "steps");
         var steps = new List<Step>();
         if (!map.TryGetValue("steps", out var stepsNode))

@@ -15,4 +15,7 @@ internal sealed record ServerSpec
 
     /// <summary>TCP_DEFER_ACCEPT seconds on the listener; null: off.</summary>
     public int? DeferAcceptSeconds { get; init; }
+
+    /// <summary>The user's program serves the port instead of the built-in server; null: the built-in server.</summary>
+    public ProgramSpec? Program { get; init; }
 }
