@@ -117,7 +117,7 @@ internal static class ReportBuilder
     private static ConnectionKernelReport ConnectionKernel(List<KernelEventObservation> said)
     {
         var first = KernelTestimony.FirstAckDrop(said);
-        int ackDrops = said.Count(e => e is { Kind: KernelEventKind.PacketDropped, FromClient: true, Flags: TcpFlags.Ack });
+        int ackDrops = said.Count(KernelTestimony.IsHandshakeAckDrop);
         return new ConnectionKernelReport(ackDrops,
             first is null ? null : Math.Round(first.AtMicroseconds / 1000.0, 3), first?.Reason, first?.Listener?.AcceptQueueLength, first?.Listener?.AcceptQueueLimit,
             said.Count(e => e.Kind == KernelEventKind.PacketDropped) - ackDrops,

@@ -23,7 +23,15 @@ internal sealed class KernelTestimony
 
     /// <summary>The first drop of a bare ACK (the handshake's final ACK or its re-sends) by the server's kernel.</summary>
     public static KernelEventObservation? FirstAckDrop(IReadOnlyList<KernelEventObservation> events) =>
-        events.FirstOrDefault(e => e is { Kind: KernelEventKind.PacketDropped, FromClient: true, Flags: TcpFlags.Ack });
+        events.FirstOrDefault(IsHandshakeAckDrop);
+
+    /// <summary>
+    /// A bare ACK dropped at a listener: the handshake's end reaches the listener (its request socket or its syncookie
+    /// check). A bare ACK dropped with no listener came too late for any socket (a TIME-WAIT socket swallows a
+    /// duplicate ACK of the close as NOT_SPECIFIED): not a handshake's.
+    /// </summary>
+    public static bool IsHandshakeAckDrop(KernelEventObservation e) =>
+        e is { Kind: KernelEventKind.PacketDropped, FromClient: true, Flags: TcpFlags.Ack, Listener: not null };
 
     /// <summary>"the server's kernel dropped the final ACK at +1.014 s: TCP_LISTEN_OVERFLOW, accept queue 3 of 2".</summary>
     public static string Says(KernelEventObservation drop, int ackDrops) =>

@@ -47,7 +47,7 @@ internal sealed class ScenarioAnalysis
         if (run.Scenario.Server.Program is not null)
             observations.AddRange(InferredAccepts(run));
         observations.AddRange(run.ServerSockets);
-        observations.AddRange(AbsentFromServerTable(run));
+        observations.AddRange(AfterFinalAckInServerTable(run));
         observations.AddRange(run.KernelEvents);
         // Stable: at the same microsecond the packet comes before the call it let return (the kernel sends the final ACK,
         // then connect() returns); an unstable sort put them either way round, and the ACK's evidence with them.
@@ -58,7 +58,11 @@ internal sealed class ScenarioAnalysis
     /// A program server does not tell us its accepts; the kernel does. A socket gets an inode only when accept() gives it
     /// a file, so the first sample that shows one bounds the accept from above; and data or a FIN from the server means the
     /// application wrote to or closed a socket it had accepted (a child still queued is reset, not closed, when its listener goes).
-    /// Each connection's earliest sign is its accept time.
+    /// So does a RST that carries an ACK, sent after the SYN-ACK while the program still ran and before the last look at
+    /// its table: only a full socket resets that way (a request socket or a forgotten connection answers an ACK with a
+    /// bare RST without one), and the kernel resets a child still queued only when its listener closes — this one is the
+    /// application closing what it had accepted with unread data or SO_LINGER 0 (nginx does when it runs out of
+    /// worker_connections). Each connection's earliest sign is its accept time.
     /// </summary>
     public static IEnumerable<ServerAcceptObservation> InferredAccepts(ScenarioRun run)
     {
@@ -70,26 +74,53 @@ internal sealed class ScenarioAnalysis
         }
         foreach (var owned in run.SocketsOwned)
             Note(owned.Client, owned.Server, owned.AtMicroseconds);
+        long listenerSure = ListenerSureUntil(run);
+        var synAckSent = new HashSet<(IpEndpoint, IpEndpoint)>();
         foreach (var (packet, segment, _) in run.Segments)
         {
-            if (packet.Direction == Lab.LinkDirection.ServerToClient && !segment.Has(TcpFlags.Syn) && !segment.Has(TcpFlags.Rst)
-                && (segment.Has(TcpFlags.Fin) || segment.PayloadLength > 0))
+            if (packet.Direction != Lab.LinkDirection.ServerToClient)
+                continue;
+            if (segment.Has(TcpFlags.Syn))
+            {
+                if (segment.Has(TcpFlags.Ack))
+                    synAckSent.Add((segment.Destination, segment.Source));
+            }
+            else if (segment.Has(TcpFlags.Rst))
+            {
+                if (segment.Has(TcpFlags.Ack) && packet.SeenAtMicroseconds < listenerSure && synAckSent.Contains((segment.Destination, segment.Source)))
+                    Note(segment.Destination, segment.Source, packet.SeenAtMicroseconds);
+            }
+            else if (segment.Has(TcpFlags.Fin) || segment.PayloadLength > 0)
                 Note(segment.Destination, segment.Source, packet.SeenAtMicroseconds);
         }
         return earliest.Select(kv => new ServerAcceptObservation(kv.Value, kv.Key.Client, kv.Key.Server));
     }
 
     /// <summary>
-    /// The first socket-table sample that held nothing for a connection although its final ACK had reached the
-    /// server (20 ms earlier, so the kernel had processed it), and before any sign that the server completed it:
-    /// a syncookie connection leaves no other trace on the server.
+    /// Until when the server program surely still listened: its exit, or the last look at its table (taken while it was
+    /// frozen, before it was ended: ending it resets the children still queued).
     /// </summary>
-    private static IEnumerable<ServerSocketObservation> AbsentFromServerTable(ScenarioRun run)
+    private static long ListenerSureUntil(ScenarioRun run)
+    {
+        long until = run.ServerTableSampleTimes.Count > 0 ? run.ServerTableSampleTimes[^1] : long.MaxValue;
+        if (run.Programs.FirstOrDefault(p => p.Role == "server") is { ExitedByItself: true, ExitedAtMs: { } exited })
+            until = Math.Min(until, (long)(exited * 1000));
+        return until;
+    }
+
+    /// <summary>
+    /// What the first socket-table sample after a connection's final ACK reached the server (20 ms earlier, so the
+    /// kernel had processed it) showed, when the sampler, which reports changes only, did not say it then:
+    /// nothing, before any sign that the server completed it (a syncookie connection leaves no other trace on the
+    /// server); or the request socket that an earlier sample had shown, still in SYN-RECV (the ACK was dropped, as on
+    /// a full accept queue, and the request waits silently for a re-sent SYN-ACK or the client's data).
+    /// </summary>
+    private static IEnumerable<ServerSocketObservation> AfterFinalAckInServerTable(ScenarioRun run)
     {
         if (!run.ServerTableObserved || run.ServerTableSampleTimes.Count == 0)
             yield break;
         const long ProcessingMargin = 20_000;
-        var firstInTable = run.ServerSockets.GroupBy(s => s.Client).ToDictionary(g => g.Key, g => g.Min(s => s.AtMicroseconds));
+        var inTable = run.ServerSockets.GroupBy(s => s.Client).ToDictionary(g => g.Key, g => g.OrderBy(s => s.AtMicroseconds).ToList());
         var accepted = run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted).GroupBy(e => e.Client).ToDictionary(g => g.Key, g => (long)(g.Min(e => e.AtMs) * 1000));
         var ackArrived = new Dictionary<IpEndpoint, long>();
         var serverAnswered = new Dictionary<IpEndpoint, long>();
@@ -109,13 +140,23 @@ internal sealed class ScenarioAnalysis
         {
             if (connection.Local is not { } client || !ackArrived.TryGetValue(client, out long arrived))
                 continue;
-            long before = Math.Min(firstInTable.GetValueOrDefault(client, long.MaxValue),
-                Math.Min(accepted.GetValueOrDefault(client, long.MaxValue), serverAnswered.GetValueOrDefault(client, long.MaxValue)));
             int index = samples.BinarySearch(arrived + ProcessingMargin);
             if (index < 0)
                 index = ~index;
-            if (index < samples.Count && samples[index] < before)
-                yield return new ServerSocketObservation(samples[index], client, connection.Server, null, 0);
+            if (index >= samples.Count)
+                continue;
+            long sample = samples[index];
+            var states = inTable.GetValueOrDefault(client);
+            var shown = states?.LastOrDefault(s => s.AtMicroseconds <= sample);
+            if (shown is null)
+            {
+                long before = Math.Min(states?[0].AtMicroseconds ?? long.MaxValue,
+                    Math.Min(accepted.GetValueOrDefault(client, long.MaxValue), serverAnswered.GetValueOrDefault(client, long.MaxValue)));
+                if (sample < before)
+                    yield return new ServerSocketObservation(sample, client, connection.Server, null, 0);
+            }
+            else if (shown.State is TcpState.SynRecv && shown.AtMicroseconds < sample)
+                yield return shown with { AtMicroseconds = sample };
         }
     }
 
