@@ -26,10 +26,13 @@ internal static class RunAssertions
 
     public static StepResult? Step(ClientConnection connection, ClientStep step) => connection.Steps.FirstOrDefault(s => s.Step == step);
 
+    /// <summary>Runs a scenario file as `halfway run FILE` does (its programs' paths are relative to the file's folder).</summary>
+    public static Task<ScenarioRun> RunScenarioFileAsync(string path) => RunScenarioAsync(File.ReadAllText(path), path);
+
     /// <summary>Parses a scenario, checks it as `halfway run` does, and runs it in a lab of its own.</summary>
-    public static async Task<ScenarioRun> RunScenarioAsync(string yaml)
+    public static async Task<ScenarioRun> RunScenarioAsync(string yaml, string source = "test.yaml")
     {
-        var scenario = Halfway.Scenarios.ScenarioParser.Parse(yaml, "test.yaml");
+        var scenario = Halfway.Scenarios.ScenarioParser.Parse(yaml, source);
         ScenarioRunner.Preflight([scenario]);
         return await ScenarioRunner.RunAsync(scenario, null, CancellationToken.None);
     }
