@@ -75,6 +75,11 @@ public static class RunCommand
                 string line = string.Join(" | ", scenarios.Where(s => _latest.ContainsKey(s.Name)).Select(s =>
                 {
                     var p = _latest[s.Name];
+                    if (p.Programs is { } programs)
+                    {
+                        string programBar = _terminal ? Bar((double)(programs.Copies - programs.Running) / Math.Max(1, programs.Copies)) + " " : "";
+                        return $"{programBar}{p.Scenario} {p.ElapsedMs / 1000:0}s/{p.BoundMs / 1000:0}s client programs running {programs.Running}/{programs.Copies}, their connections {programs.Connections} ({programs.Established} established on the client) accepted {p.Accepted}";
+                    }
                     string bar = _terminal ? Bar((double)p.Finished / Math.Max(1, p.Total)) + " " : "";
                     return $"{bar}{p.Scenario} {p.ElapsedMs / 1000:0}s/{p.BoundMs / 1000:0}s connected {p.Connected}/{p.Total} accepted {p.Accepted} done {p.Finished}";
                 }));

@@ -81,8 +81,11 @@ internal static class TextReport
         text.AppendLine();
 
         bool programClients = s.Programs.Any(p => p.Role.StartsWith("client", StringComparison.Ordinal));
-        if (!programClients)
+        bool callsKnown = !programClients || s.StepSummary.Count > 0;
+        if (callsKnown)
         {
+            if (programClients)
+                text.AppendLine("   calls as your program logged them (halfway-call lines; times are when halfway read them):");
             var rows = new List<string[]> { new[] { "step", "result", "errno", "count", "first", "last" } };
             foreach (var step in s.StepSummary)
                 rows.Add([$"{step.Index + 1}. {step.Step}", step.Result, step.Errno ?? "-", step.Count.ToString(CultureInfo.InvariantCulture), Plus(step.FirstMs), Plus(step.LastMs)]);
@@ -92,12 +95,14 @@ internal static class TextReport
 
         var server = s.ServerSide;
         int openAtEnd = s.Connections.Count(c => c.OpenAtEnd);
-        if (programClients)
+        if (programClients && !callsKnown)
             text.AppendLine($"   client: your program's copies opened {s.Connections.Count} connections (SYNs on the wire); what their calls returned is in their own output, not known here");
+        else if (programClients)
+            text.AppendLine($"   client: your program's copies opened {s.Connections.Count} connections (SYNs on the wire); {connected} connect() calls returned success by their own log");
         else
             text.AppendLine($"   client: {connected} of {s.Connections.Count} connect() calls returned success" +
                 (openAtEnd > 0 ? $"; {openAtEnd} still open when the run ended (their fates are as of that moment)" : ""));
-        if (ConnectLatency(s) is { } latency)
+        if (!programClients && ConnectLatency(s) is { } latency)
             text.AppendLine($"   {latency}");
         text.AppendLine($"   server application: accepted {server.Accepted} of {s.Connections.Count}" +
             (server.FirstAcceptMs is { } first ? $" (first {Plus(first)}, last {Plus(server.LastAcceptMs ?? first)})" : "") +

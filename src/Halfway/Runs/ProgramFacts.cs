@@ -28,7 +28,11 @@ internal static class ProgramFacts
         }
         if (run.Scenario.Clients.Program is not null)
         {
-            lines.Add("your client program's calls are not known (what connect(), send() and recv() returned, and when): its connections are found on the wire (one per client port that sent a SYN), their steps are left empty, and 'connect() returned' in an explanation means the client's final handshake ACK left it.");
+            int logged = run.Connections.Count(c => c.Steps.Count > 0);
+            if (run.ClientCallLines == 0)
+                lines.Add("your client program's calls are not known (what connect(), send() and recv() returned, and when): its connections are found on the wire (one per client port that sent a SYN), their steps are left empty, and 'connect() returned' in an explanation means the client's final handshake ACK left it. A program can say what its calls returned with halfway-call lines on its stdout (docs/programs.md).");
+            else
+                lines.Add($"your client program's calls are known as it logged them: {run.ClientCallLines} halfway-call lines on {logged} of {run.Connections.Count} connections (found on the wire, one per client port that sent a SYN). Each call's time is when halfway read its line, at or after the call returned; their durations are unknown{(logged < run.Connections.Count ? "; the connections with no line have no steps" : "")}.");
             var established = run.ClientSockets.Where(s => s.State == TcpState.Established).Select(s => s.Client).ToHashSet();
             int half = run.Connections.Count(c => c.Local is { } l && established.Contains(l) && analysis.ForConnection(c).HalfEstablished);
             lines.Add($"the client host's socket table, sampled every 50 ms while the copies ran, showed {established.Count} of {run.Connections.Count} connections ESTABLISHED on the client side (the client kernel's view: connect() could return), {half} of them half-established (client_socket in report.json has each one's states).");

@@ -114,10 +114,12 @@ internal static class ProgramRuns
             var serverEnd = Wire.IpEndpoint.From(server);
             while (!programs.All(p => p.HasExited) && !bound.IsCancellationRequested)
             {
+                run.ClientProgress.Running = programs.Count(p => !p.HasExited);
                 SampleClients(table, serverEnd, last, clock, run);
                 await Task.Delay(50, CancellationToken.None);
             }
             SampleClients(table, serverEnd, last, clock, run);
+            run.ClientProgress.Running = programs.Count(p => !p.HasExited);
         }
         finally
         {
@@ -150,6 +152,7 @@ internal static class ProgramRuns
             {
                 last[record.Local] = record.State;
                 run.ClientSockets.Add(new ClientSocketSample(now, record.Local, record.State));
+                run.ClientProgress.Saw(record.Local, record.State == TcpState.Established);
             }
         }
         foreach (var gone in last.Keys.Where(k => !seen.Contains(k)).ToList())
@@ -161,7 +164,8 @@ internal static class ProgramRuns
 
     /// <summary>
     /// A client program's connections, as the wire shows them: one per client port that sent a SYN to the server, in the
-    /// order of their first SYN. Their calls are unknown, so they have no steps.
+    /// order of their first SYN. Their steps are the calls the program logged (<see cref="ProgramProcess.CallLinePrefix"/>
+    /// lines); a program that logs none leaves them unknown and the steps empty.
     /// </summary>
     public static List<ClientConnection> ConnectionsFromWire(ScenarioRun run, System.Net.IPEndPoint server)
     {
@@ -173,6 +177,85 @@ internal static class ProgramRuns
             if (segment.Destination == serverEnd && segment.Has(Wire.TcpFlags.Syn) && !segment.Has(Wire.TcpFlags.Ack) && seen.Add(segment.Source))
                 connections.Add(new ClientConnection(connections.Count, serverEnd) { Local = segment.Source, Finished = true });
         }
+        AttachLoggedCalls(run, connections);
         return connections;
+    }
+
+    /// <summary>
+    /// "halfway-call port=41234 call=send result=ok [errno=EPIPE]": one call of the program's, on the connection from that
+    /// local port, stamped when halfway read the line (at or after the call returned). A line that does not parse, or names
+    /// a port with no SYN on the wire, is counted in a warning rather than guessed at.
+    /// </summary>
+    private static void AttachLoggedCalls(ScenarioRun run, List<ClientConnection> connections)
+    {
+        var byPort = new Dictionary<int, ClientConnection>();
+        foreach (var connection in connections)
+            byPort.TryAdd(connection.Local!.Value.Port, connection);
+        int unreadable = 0, unmatched = 0;
+        string? firstUnreadable = null;
+        var lines = run.Programs.Where(p => p.Role.StartsWith("client", StringComparison.Ordinal))
+            .SelectMany(p => p.CallLines).OrderBy(l => l.AtMs).ToList();
+        foreach (var line in lines)
+        {
+            if (ParseCall(line.Text) is not { } call)
+            {
+                unreadable++;
+                firstUnreadable ??= line.Text;
+                continue;
+            }
+            if (!byPort.TryGetValue(call.Port, out var connection))
+            {
+                unmatched++;
+                continue;
+            }
+            if (call.Step == ClientStep.Connect && call.Result == CallResult.Ok)
+                connection.ConnectedAtMs ??= line.AtMs;
+            connection.Steps.Add(new StepResult(connection.Steps.Count, call.Step, call.Result, call.Errno, line.AtMs, 0, call.Detail, null));
+        }
+        run.ClientCallLines = lines.Count - unreadable - unmatched;
+        if (unreadable > 0)
+            run.Warnings.Add($"{unreadable} halfway-call line(s) of the client program could not be read, e.g. \"{Cut(firstUnreadable!)}\": write \"halfway-call port=PORT call=connect|send|receive|close|shutdown|wait result=ok|data|eof|reset|timeout|refused|error [errno=NAME]\" (docs/programs.md)");
+        if (unmatched > 0)
+            run.Warnings.Add($"{unmatched} halfway-call line(s) named a local port that sent no SYN to the server: left out");
+    }
+
+    private static string Cut(string text) => text.Length > 120 ? text[..120] + "..." : text;
+
+    internal readonly record struct LoggedCall(int Port, ClientStep Step, CallResult Result, string? Errno, string? Detail);
+
+    internal static LoggedCall? ParseCall(string line)
+    {
+        if (!line.StartsWith(ProgramProcess.CallLinePrefix, StringComparison.Ordinal))
+            return null;
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        string rest = line[ProgramProcess.CallLinePrefix.Length..];
+        // detail= is last and runs to the end of the line: it may hold spaces (an Erlang term, a message).
+        int detailAt = rest.StartsWith("detail=", StringComparison.Ordinal) ? 0 : rest.IndexOf(" detail=", StringComparison.Ordinal) + 1;
+        if (detailAt > 0 || rest.StartsWith("detail=", StringComparison.Ordinal))
+        {
+            fields["detail"] = rest[(detailAt + "detail=".Length)..];
+            rest = rest[..detailAt];
+        }
+        foreach (var token in rest.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int equals = token.IndexOf('=');
+            if (equals <= 0 || !fields.TryAdd(token[..equals], token[(equals + 1)..]))
+                return null;
+        }
+        if (!fields.TryGetValue("port", out var portText) || !int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+            return null;
+        ClientStep? step = fields.GetValueOrDefault("call") switch
+        {
+            "connect" => ClientStep.Connect, "send" => ClientStep.Send, "receive" or "recv" => ClientStep.Receive,
+            "close" => ClientStep.Close, "shutdown" => ClientStep.Shutdown, "wait" => ClientStep.Wait, _ => null,
+        };
+        CallResult? result = fields.GetValueOrDefault("result") switch
+        {
+            "ok" => CallResult.Ok, "data" => CallResult.Data, "eof" => CallResult.Eof, "reset" => CallResult.Reset,
+            "timeout" => CallResult.Timeout, "refused" => CallResult.Refused, "error" => CallResult.Error, _ => null,
+        };
+        if (step is null || result is null || fields.Keys.Any(k => k is not ("port" or "call" or "result" or "errno" or "detail")))
+            return null;
+        return new LoggedCall(port, step.Value, result.Value, fields.GetValueOrDefault("errno"), fields.GetValueOrDefault("detail"));
     }
 }

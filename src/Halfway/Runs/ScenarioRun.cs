@@ -70,6 +70,8 @@ internal sealed class ScenarioRun
     /// <summary>When the server application closed its listener and sockets (µs): later RSTs are its own shutdown's.</summary>
     public long ServerStoppedAtMicroseconds { get; set; } = long.MaxValue;
     public List<string> Warnings { get; } = new();
+    /// <summary>How many calls the client program logged on its connections (halfway-call lines); 0 when they are unknown.</summary>
+    public int ClientCallLines { get; set; }
 
     /// <summary>The server kernel's own events (drops with reasons, SYN-ACK re-sends, RSTs) from its tracepoints, in time order.</summary>
     public List<KernelEventObservation> KernelEvents { get; } = new();
@@ -85,6 +87,7 @@ internal sealed class ScenarioRun
 
     /// <summary>A client program's sockets in the client host's table, at each change (state null: gone), sampled while its copies ran.</summary>
     public List<ClientSocketSample> ClientSockets { get; } = new();
+    public ClientProgramProgress ClientProgress { get; } = new();
 
     /// <summary>The user's programs that ran in the lab (a server program, client programs), after they ended.</summary>
     public List<ProgramProcess> Programs { get; } = new();

@@ -108,7 +108,7 @@ internal static class ScenarioRunner
             }
             ProgramRuns.NoteEarlyExit(program, run);
             progress?.Invoke(new RunProgress(scenario.Name, clock.NowMilliseconds, boundMs, scenario.Clients.Count,
-                client.Connected, AcceptCount(server, run), client.Finished, "running"));
+                client.Connected, AcceptCount(server, run), client.Finished, "running") { Programs = ProgramsNow(scenario, run) });
         }
         await clients;
         // An interrupted run still ends like any other (grace, counters, server and link closed): what it saw is reported.
@@ -118,7 +118,7 @@ internal static class ScenarioRunner
             run.InterruptedAtMs = null;
         run.ReachedBound = bound.IsCancellationRequested && !run.Interrupted;
         progress?.Invoke(new RunProgress(scenario.Name, clock.NowMilliseconds, boundMs, scenario.Clients.Count,
-            client.Connected, AcceptCount(server, run), client.Finished, "finishing"));
+            client.Connected, AcceptCount(server, run), client.Finished, "finishing") { Programs = ProgramsNow(scenario, run) });
         await Task.Delay(Grace, CancellationToken.None);
         // The last sample must see what the program had accepted by then, not race its next accept().
         program?.Freeze();
@@ -194,6 +194,9 @@ internal static class ScenarioRunner
         }
         return witness;
     }
+
+    private static ClientProgramProgress.Snapshot? ProgramsNow(Scenario scenario, ScenarioRun run) =>
+        scenario.Clients.Program is null ? null : run.ClientProgress.Now(scenario.Clients.Count);
 
     private static long AcceptCount(TrafficServer? server, ScenarioRun run)
     {

@@ -24,7 +24,7 @@ internal sealed class ProgramProcess : IDisposable
 
     private readonly Process _process;
     private readonly LabClock _clock;
-    private readonly BoundedOutput _stdout = new();
+    private readonly BoundedOutput _stdout;
     private readonly BoundedOutput _stderr = new();
     private readonly Task _readers;
     private bool _stopping;
@@ -39,7 +39,33 @@ internal sealed class ProgramProcess : IDisposable
         StartedAtMs = Math.Round(clock.NowMilliseconds, 1);
         _process.EnableRaisingEvents = true;
         _process.Exited += (_, _) => ExitedAtMs ??= Math.Round(_clock.NowMilliseconds, 1);
+        _stdout = new BoundedOutput(line =>
+        {
+            lock (_callLines)
+            {
+                if (_callLines.Count < MaxCallLines)
+                    _callLines.Add(new StampedLine(Math.Round(_clock.NowMilliseconds, 3), line));
+            }
+        });
         _readers = Task.WhenAll(_stdout.ReadAsync(process.StandardOutput.BaseStream), _stderr.ReadAsync(process.StandardError.BaseStream));
+    }
+
+    /// <summary>A line of the program's stdout that starts with <see cref="CallLinePrefix"/>, with the moment halfway read it.</summary>
+    public sealed record StampedLine(double AtMs, string Text);
+
+    /// <summary>How a client program tells halfway what its calls returned (docs/programs.md): one line per call on stdout.</summary>
+    public const string CallLinePrefix = "halfway-call ";
+    private const int MaxCallLines = 200_000;
+    private readonly List<StampedLine> _callLines = new();
+
+    /// <summary>The program's call lines, stamped when read: at or after each call returned.</summary>
+    public IReadOnlyList<StampedLine> CallLines
+    {
+        get
+        {
+            lock (_callLines)
+                return _callLines.ToList();
+        }
     }
 
     public string Role { get; }
@@ -209,9 +235,10 @@ internal sealed class ProgramProcess : IDisposable
     }
 
     /// <summary>Keeps the first <see cref="MaxOutputBytes"/> of a stream and drains the rest, so that the program never blocks on a full pipe.</summary>
-    private sealed class BoundedOutput
+    private sealed class BoundedOutput(Action<string>? callLine = null)
     {
         private readonly MemoryStream _kept = new();
+        private readonly List<byte> _line = new();
         public bool Cut { get; private set; }
 
         public async Task ReadAsync(Stream stream)
@@ -228,11 +255,34 @@ internal sealed class ProgramProcess : IDisposable
                         _kept.Write(buffer, 0, keep);
                         Cut |= keep < read;
                     }
+                    if (callLine is not null)
+                        SplitLines(buffer.AsSpan(0, read));
                 }
             }
             catch (IOException)
             {
                 // The pipe broke with the process: what came before is kept.
+            }
+        }
+
+        // Call lines are read as they come, past the kept output's bound too: their time is when they were read.
+        private void SplitLines(ReadOnlySpan<byte> chunk)
+        {
+            foreach (byte b in chunk)
+            {
+                if (b != (byte)'\n')
+                {
+                    if (_line.Count < 4096)
+                        _line.Add(b);
+                    continue;
+                }
+                if (_line.Count >= CallLinePrefix.Length)
+                {
+                    string text = Encoding.UTF8.GetString(_line.ToArray()).TrimEnd('\r');
+                    if (text.StartsWith(CallLinePrefix, StringComparison.Ordinal))
+                        callLine!(text);
+                }
+                _line.Clear();
             }
         }
 
