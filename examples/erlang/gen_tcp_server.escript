@@ -1,14 +1,20 @@
 #!/usr/bin/env escript
-%% The seed's server in Erlang: gen_tcp:listen with a small backlog, one acceptor that accepts slowly, answers
-%% "Ping" with "Pong". Logs "accepted HOST:PORT" for each accept (halfway infers accepts from the kernel; this log lets you check).
-%% Usage: gen_tcp_server.escript PORT BACKLOG ACCEPT_EVERY_MS
-main([Port, Backlog, Every]) ->
+%% The seed's server in Erlang: gen_tcp:listen with a small backlog; ACCEPTORS processes (default 1) each accept one
+%% connection every ACCEPT_EVERY_MS (0: as fast as they come; "never": the server only listens) and answer "Ping" with
+%% "Pong". Logs "accepted HOST:PORT" for each accept (halfway infers accepts from the kernel; this log lets you check).
+%% Usage: gen_tcp_server.escript PORT BACKLOG ACCEPT_EVERY_MS|never [ACCEPTORS]
+main([Port, Backlog, Every]) -> main([Port, Backlog, Every, "1"]);
+main([Port, Backlog, Every, Acceptors]) ->
     {ok, Listen} = gen_tcp:listen(list_to_integer(Port),
         [binary, {active, false}, {reuseaddr, true}, {backlog, list_to_integer(Backlog)}]),
     io:format("listening on port ~s with backlog ~s~n", [Port, Backlog]),
-    accept_loop(Listen, list_to_integer(Every));
+    case Every of
+        "never" -> ok;
+        _ -> [spawn(fun() -> accept_loop(Listen, list_to_integer(Every)) end) || _ <- lists:seq(1, list_to_integer(Acceptors))]
+    end,
+    receive stop -> ok end;
 main(_) ->
-    io:format(standard_error, "usage: gen_tcp_server.escript PORT BACKLOG ACCEPT_EVERY_MS~n", []),
+    io:format(standard_error, "usage: gen_tcp_server.escript PORT BACKLOG ACCEPT_EVERY_MS|never [ACCEPTORS]~n", []),
     halt(2).
 
 accept_loop(Listen, Every) ->

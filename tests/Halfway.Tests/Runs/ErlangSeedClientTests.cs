@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Halfway.Observe;
 using Halfway.Runs;
 using Halfway.Tests.Packaging;
 using Halfway.Traffic;
@@ -25,6 +26,7 @@ public sealed class ErlangSeedClientTests
             link: { delay: 5ms }
             kernel:
               server: { net.ipv4.tcp_synack_retries: 1 }
+              client: { net.ipv4.tcp_syn_retries: 2 }
             server: { port: 8080, backlog: 1, accept: never }
             clients:
               command: [escript, gen_tcp_client.escript, "4000", "3000"]
@@ -39,14 +41,14 @@ public sealed class ErlangSeedClientTests
         int connectErrors = 0;
         foreach (var log in logs)
         {
-            var connected = Regex.Match(log, @"connect ok port ([0-9]+)");
+            var connected = Regex.Match(log, @"^halfway-call port=([0-9]+) call=connect result=ok", RegexOptions.Multiline);
             if (!connected.Success)
             {
                 Assert.True(log.Contains("connect error", StringComparison.Ordinal), $"a copy neither connected nor failed: {log}");
                 connectErrors++;
                 continue;
             }
-            var recv = Regex.Match(log, @"recv (\{error,[a-z]+\}|\{ok,.*\})");
+            var recv = Regex.Match(log, @"^halfway-call port=[0-9]+ call=receive .* detail=gen_tcp (\{error,[a-z]+\}|\{ok,.*\})$", RegexOptions.Multiline);
             Assert.True(recv.Success, $"a connected copy logged no recv result: {log}");
             recvByPort[int.Parse(connected.Groups[1].Value)] = recv.Groups[1].Value;
         }
@@ -65,6 +67,9 @@ public sealed class ErlangSeedClientTests
             bool resetByFate = fate is "reset-on-data" or "reset-at-handshake";
             Assert.True(resetByFate == (recvByPort[port] == "{error,closed}"), $"{connection.Local}: fate {fate}, gen_tcp recv {recvByPort[port]}\n{all}");
             Assert.True(resetByFate || recvByPort[port] == "{error,timeout}", $"{connection.Local}: fate {fate}, gen_tcp recv {recvByPort[port]}");
+            // The report's steps are the calls the client logged: connect, send, receive, with gen_tcp's own words.
+            Assert.Equal([ClientStep.Connect, ClientStep.Send, ClientStep.Receive], connection.Steps.Select(x => x.Step));
+            Assert.Equal($"gen_tcp {recvByPort[port]}", connection.Steps[2].Detail);
         }
         Assert.All(run.Programs, p => Assert.Empty(ProcessGroup.Members(p.Pid)));
         Assert.Empty(analysis.Contradictions);
