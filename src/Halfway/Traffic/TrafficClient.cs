@@ -59,24 +59,26 @@ internal sealed class TrafficClient
         void OnConnectDone(int id, ConnectPoller.Outcome outcome)
         {
             var connection = _connections[id];
-            double ended = _clock.NowMilliseconds;
             var step = _spec.Steps[0];
             bool closes = !outcome.Ok && outcome.Result != CallResult.Cancelled;
+            var info = TcpInfo.Read(fds[id]);
+            // A failed connect ends the connection; later calls would only repeat the failure. A real client closes the
+            // socket then: left open, a timed-out connect's socket stays in SYN-SENT and the kernel goes on re-sending its
+            // SYN, so a client that "gave up" would still get connected. (The poller has let go of the descriptor.) The
+            // step ends once the socket is closed: until then the kernel may still answer for it.
+            if (closes)
+                CloseNow(id);
+            double ended = _clock.NowMilliseconds;
             connection.Steps.Add(new StepResult(0, step.Kind, outcome.Result, outcome.Errno, ended, ended - connection.ConnectStartedAtMs!.Value,
-                closes ? $"{outcome.Detail}; the client closed the socket" : outcome.Detail, TcpInfo.Read(fds[id])));
+                closes ? $"{outcome.Detail}; the client closed the socket" : outcome.Detail, info));
             if (outcome.Ok)
             {
                 connection.ConnectedAtMs = ended;
                 if (connection.Local is null)
                     RecordLocal(connection, fds[id]);
             }
-            // A failed connect ends the connection; later calls would only repeat the failure. A real client closes the
-            // socket then: left open, a timed-out connect's socket stays in SYN-SENT and the kernel goes on re-sending its
-            // SYN, so a client that "gave up" would still get connected. (The poller has let go of the descriptor.)
             if (!outcome.Ok)
             {
-                if (closes)
-                    CloseNow(id);
                 Finish(connection);
                 return;
             }
