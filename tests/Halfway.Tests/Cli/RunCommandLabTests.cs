@@ -49,7 +49,13 @@ public sealed class RunCommandLabTests : IDisposable
     {
         string yaml = Scenario("long-wait", "name: long-wait\nduration: 2min\ntopology: pair\nserver: { port: 8080, backlog: 5 }\nclients:\n  count: 4\n  steps: [connect, {wait: 100s}, close]\n");
         string runs = Path.Combine(_folder, "runs");
-        using var process = Process.Start(HalfwayProcess.StartInfo("run", yaml, "-o", runs))!;
+        // A shell that starts the tests in the background (`dotnet test &` in a script) leaves SIGINT ignored, and the
+        // ignore is inherited: .NET then never sees the signal. Ctrl-C reaches a foreground halfway; this one gets its default back.
+        var startInfo = HalfwayProcess.StartInfo("run", yaml, "-o", runs);
+        startInfo.ArgumentList.Insert(0, startInfo.FileName);
+        startInfo.ArgumentList.Insert(0, "--default-signal=INT");
+        startInfo.FileName = "env";
+        using var process = Process.Start(startInfo)!;
         process.StandardInput.Close();
         var errors = new BlockingCollection<string>();
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) errors.Add(e.Data); };
@@ -63,7 +69,7 @@ public sealed class RunCommandLabTests : IDisposable
                 Assert.True(DateTime.UtcNow < deadline && !process.HasExited, $"no progress line within 60 s; exited: {process.HasExited}");
             Thread.Sleep(TimeSpan.FromSeconds(3));
             Signal(process.Id, "INT");
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "halfway did not end within 60 s of SIGINT");
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), $"halfway did not end within 60 s of SIGINT; its stderr so far:\n{string.Join("\n", errors)}");
         }
         finally
         {
