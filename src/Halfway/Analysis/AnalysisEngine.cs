@@ -99,6 +99,13 @@ internal sealed partial class AnalysisEngine
                 flow.AddNote(accept.AtMicroseconds, TimelineColumn.Server, "accept()");
                 break;
             }
+            case ServerAcceptUnknownObservation unknown:
+            {
+                var flow = FlowFor(unknown.Client, unknown.Server, unknown.AtMicroseconds);
+                flow.Add(ConnectionEventKind.ServerAcceptUnknown, unknown.AtMicroseconds);
+                flow.AddNote(unknown.AtMicroseconds, TimelineColumn.Server, "gone: accepted or not, unknown");
+                break;
+            }
             case ServerSocketObservation socket:
                 AddServerSocket(socket);
                 break;

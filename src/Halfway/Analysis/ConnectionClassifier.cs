@@ -50,7 +50,7 @@ internal sealed class ConnectionClassifier
         public int RetransmissionsUnanswered; // client retransmissions while the server showed no complete socket
         public int Retransmissions;
         public long? ServerCompleteAt, ServerEstablishedAt, AcceptedAt, BareRstAt, CallResetAt, ClientRstAt, ClientFinAt;
-        public long? RequestSocketAfterAckAt, SocketGoneAt, GotDataAt;
+        public long? RequestSocketAfterAckAt, SocketGoneAt, GotDataAt, AcceptUnknownAt;
         /// <summary>The client's latest ACK of a SYN-ACK (the handshake ACK, or the re-ACK of a re-sent one) with no client segment since.</summary>
         public long? PendingSynAckAckAt;
         /// <summary>The bare RST answered an ACK of a SYN-ACK, before the client had sent any data: the request socket reset it.</summary>
@@ -235,6 +235,13 @@ internal sealed class ConnectionClassifier
                     Keep(e);
                 }
                 break;
+            case ConnectionEventKind.ServerAcceptUnknown:
+                if (_s.AcceptUnknownAt is null)
+                {
+                    _s.AcceptUnknownAt = at;
+                    Keep(e);
+                }
+                break;
             case ConnectionEventKind.ServerSocketGone:
                 if (_s.SocketGoneAt is null && _s.ServerEstablishedAt is null && _s.AcceptedAt is null)
                 {
@@ -307,6 +314,7 @@ internal sealed class ConnectionClassifier
         CallResetAt = _s.CallResetAt,
         RequestSocketAfterAckAt = _s.RequestSocketAfterAckAt,
         ServerSocketGoneAt = _s.SocketGoneAt,
+        AcceptUnknownAt = _s.AcceptUnknownAt,
         ServerTableHeldIt = _s.GoneAfterHeld,
         SilenceAtEnd = silence,
     };
@@ -358,6 +366,8 @@ internal sealed class ConnectionClassifier
             bool lateEvidence = (_s.FirstResendAfterAckAt is { } r && r < done) || (_s.RequestSocketAfterAckAt is { } q && q < done) || ignoredData
                 || (_s.SocketGoneAt is { } g && g < done);
             string? kind = requestSocket ? RequestSocketKind : lateEvidence && serverSideObserved ? SyncookieKind : lateEvidence && done - connected >= NoResendMeansNoRequestMicroseconds ? SyncookieKind : null;
+            if (serverSideObserved && _s.AcceptedAt is null && _s.GotDataAt is null && _s.AcceptUnknownAt is not null)
+                return V(Fate.Unknown, lateEvidence, kind, "the server's kernel completed the connection, and whether the application accepted it is not known: its socket left the server's table between two samples without a sign of an accept (no inode, no data, FIN or RST from the server)");
             if (serverSideObserved && _s.AcceptedAt is null && _s.GotDataAt is null)
                 return V(Fate.Queued, lateEvidence, kind, "the server's kernel completed the connection but the application never accepted it");
             if (lateEvidence)

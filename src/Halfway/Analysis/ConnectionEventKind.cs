@@ -41,6 +41,8 @@ internal enum ConnectionEventKind : byte
     /// <summary>sock_diag: a complete child socket (ESTABLISHED or a later state).</summary>
     ServerEstablished,
     ServerAccepted,
+    /// <summary>A program server's complete socket left the table with no sign of an accept: whether it was accepted is unknown.</summary>
+    ServerAcceptUnknown,
     /// <summary>sock_diag: the server's table no longer holds the connection.</summary>
     ServerSocketGone,
     /// <summary>Synthesised at the end: nothing from either side since the last event. Value: seconds of silence in µs.</summary>

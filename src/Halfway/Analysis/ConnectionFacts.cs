@@ -41,6 +41,8 @@ internal readonly record struct ConnectionFacts
     /// <summary>The first socket-table sample that held nothing for the connection (lab), and whether an earlier one had held it.</summary>
     public long? ServerSocketGoneAt { get; init; }
     public bool ServerTableHeldIt { get; init; }
+    /// <summary>When a program server's complete socket was first missing from its table with no sign of an accept (lab).</summary>
+    public long? AcceptUnknownAt { get; init; }
     /// <summary>Nothing from either side from the last event until observation ended, this long (µs; null: not silent).</summary>
     public long? SilenceAtEnd { get; init; }
 }

@@ -34,6 +34,7 @@ internal static class EventText
         ConnectionEventKind.ServerRequestSocket => $"the server's socket table showed a request socket in SYN-RECV ({e.Value} SYN-ACKs re-sent)",
         ConnectionEventKind.ServerEstablished => "the server's socket table showed a complete connection",
         ConnectionEventKind.ServerAccepted => "the server's application accepted it",
+        ConnectionEventKind.ServerAcceptUnknown => "its complete socket left the server's table with no sign of an accept: accepted or not is unknown",
         ConnectionEventKind.ServerSocketGone => e.Value > 0
             ? "the server's socket table no longer held the connection"
             : "the server's socket table held nothing for the connection (no request socket, no complete socket)",
@@ -78,6 +79,7 @@ internal static class EventText
         ConnectionEventKind.ServerRequestSocket => "SYN-RECV",
         ConnectionEventKind.ServerEstablished => "ESTABLISHED",
         ConnectionEventKind.ServerAccepted => "accept()",
+        ConnectionEventKind.ServerAcceptUnknown => "accept unknown",
         ConnectionEventKind.ServerSocketGone => "gone",
         ConnectionEventKind.Silence => $"silence {TimeText.Duration(e.Value)}",
         _ => e.Kind.ToString(),

@@ -128,6 +128,11 @@ internal static class FateExplainer
                 lines.Add($"The capture does not show this connection's handshake, so its fate cannot be told: {report.Reason}.");
                 break;
 
+            case Fate.Unknown when facts.AcceptUnknownAt is { } gone && !report.HalfEstablished:
+                lines.Add($"Client: connect() returned at {T(connected!.Value)}. Server: its kernel completed the handshake by {T(complete ?? gone)}: the connection was never half-established.");
+                lines.Add($"Then: {report.Reason}; the first sample without it was at {T(gone)}.");
+                break;
+
             case Fate.Unknown when !report.HalfEstablished:
                 lines.Add($"Client: connect() returned at {T(connected!.Value)}. Nothing after that tells whether the server completed the handshake: {report.Reason}.");
                 break;

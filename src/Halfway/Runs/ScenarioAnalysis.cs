@@ -45,7 +45,10 @@ internal sealed class ScenarioAnalysis
         foreach (var accepted in run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted))
             observations.Add(new ServerAcceptObservation((long)(accepted.AtMs * 1000), accepted.Client, accepted.Local));
         if (run.Scenario.Server.Program is not null)
+        {
             observations.AddRange(InferredAccepts(run));
+            observations.AddRange(AcceptsUnknown(run));
+        }
         observations.AddRange(run.ServerSockets);
         observations.AddRange(AfterFinalAckInServerTable(run));
         observations.AddRange(run.KernelEvents);
@@ -94,6 +97,24 @@ internal sealed class ScenarioAnalysis
                 Note(segment.Destination, segment.Source, packet.SeenAtMicroseconds);
         }
         return earliest.Select(kv => new ServerAcceptObservation(kv.Value, kv.Key.Client, kv.Key.Server));
+    }
+
+    /// <summary>
+    /// A program server's connections whose complete socket left the table between two samples with no sign of an accept
+    /// (no inode, no data, FIN or RST from the server): the client reset it, or the application took and dropped it within
+    /// one sample. At the first sample that missed it.
+    /// </summary>
+    public static IEnumerable<ServerAcceptUnknownObservation> AcceptsUnknown(ScenarioRun run)
+    {
+        var accepted = InferredAccepts(run).Select(a => a.Client).ToHashSet();
+        foreach (var history in run.ServerSockets.GroupBy(s => (s.Client, s.Server)))
+        {
+            var states = history.OrderBy(s => s.AtMicroseconds).ToList();
+            if (accepted.Contains(history.Key.Client) || states[^1].State is not null
+                || !states.Any(s => s.State is TcpState.Established or TcpState.CloseWait))
+                continue;
+            yield return new ServerAcceptUnknownObservation(states[^1].AtMicroseconds, history.Key.Client, history.Key.Server);
+        }
     }
 
     /// <summary>

@@ -94,6 +94,38 @@ public sealed class ProgramServerTests(ITestOutputHelper output)
     }
 
     [LabFact]
+    public async Task A_queued_connection_the_client_resets_has_an_unknown_accept_and_fate_not_a_guess()
+    {
+        // The server never accepts; each client resets its connection (SO_LINGER 0) while it waits in the accept queue. The
+        // reset child leaves the table with no inode: that a program did not accept it cannot be told from one that accepted
+        // and dropped it within a sample.
+        var run = await RunScenarioAsync("""
+            name: reset-in-queue
+            duration: 5s
+            link: { delay: 5ms }
+            server:
+              command: [python3, -c, "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 8080)); s.listen(8); time.sleep(60)"]
+              port: 8080
+            clients:
+              count: 3
+              options: { linger: 0 }
+              steps: [connect, { wait: 300ms }, close]
+            """);
+        var analysis = ScenarioAnalysis.Analyze(run);
+        Assert.Equal(3, run.Connections.Count(c => c.ConnectedAtMs is not null));
+        Assert.Equal(3, ScenarioAnalysis.AcceptsUnknown(run).Count());
+        foreach (var connection in run.Connections)
+        {
+            var verdict = analysis.ForConnection(connection);
+            Assert.Equal("unknown", verdict.Fate);
+            Assert.False(verdict.HalfEstablished);
+            Assert.Contains("whether the application accepted it is not known", verdict.Record!.Reason, StringComparison.Ordinal);
+        }
+        Assert.Contains(ProgramFacts.Unknowns(run, analysis), line => line.StartsWith("accept() unknown for 3 connection(s)", StringComparison.Ordinal));
+        Assert.Empty(analysis.Contradictions);
+    }
+
+    [LabFact]
     public async Task A_program_that_never_listens_fails_within_its_ready_timeout_naming_the_line_and_the_fix()
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
