@@ -201,6 +201,10 @@ internal sealed class FlowTable
     {
         var old = _slots;
         _slots = new Slot[old.Length * 2];
+        // Written whole at once: fresh memory first read by lookups is mapped to the kernel's zero page, and each first
+        // write after that is a second fault that also flushes the other core's TLB (an inter-processor interrupt, slow
+        // in a VM); written first, each page takes one plain fault.
+        _slots.AsSpan().Clear();
         _mask = _slots.Length - 1;
         foreach (ref readonly var s in old.AsSpan())
         {

@@ -129,6 +129,7 @@ internal sealed class TombstoneSet
         {
             var old = _entries;
             _entries = new Entry[old.Length * 2];
+            _entries.AsSpan().Clear(); // written whole at once: see FlowTable.Grow
             _mask = _entries.Length - 1;
             foreach (var e in old)
             {
