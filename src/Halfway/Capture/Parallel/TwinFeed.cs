@@ -35,7 +35,7 @@ internal sealed class TwinFeed : IDisposable
     private FinishedQueue _twinsFinished = new();
     private FinishedQueue _handedOver = new();
     /// <summary>The twin's finished connections the calling thread has taken but not merged yet: it may be behind the twin.</summary>
-    private readonly FinishedQueue _twinsPending = new();
+    private FinishedQueue _twinsPending = new();
     private long _twinBatches, _ownBatches;
     private long _twinOrdinal;
     private bool _twinWaiting, _ownWaiting, _twinEnded, _ownEnded, _stopping, _joined, _openFinished;
@@ -158,7 +158,11 @@ internal sealed class TwinFeed : IDisposable
             (_handedOver, _twinsFinished) = (_twinsFinished, _handedOver);
             twinOrdinal = _twinOrdinal;
         }
-        _twinsPending.TakeAll(_handedOver);
+        // Handed over whole when nothing waits (the connections are 144 bytes each): the queues change places.
+        if (_twinsPending.Count == 0)
+            (_twinsPending, _handedOver) = (_handedOver, _twinsPending);
+        else
+            _twinsPending.TakeAll(_handedOver);
         // Only as far as the slower of the two: what the other has yet to analyse may finish connections that come first.
         FinishedQueue.Merge(own.Finished, _twinsPending, Math.Min(own.Ordinal, twinOrdinal), _split.Sink);
     }
