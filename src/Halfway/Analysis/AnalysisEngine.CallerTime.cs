@@ -91,6 +91,24 @@ internal sealed partial class AnalysisEngine
         Report(flow, Math.Max(end, flow.LastAt), direct: true);
     }
 
+    /// <summary>
+    /// Ends the observation for this engine's share: every open flow is finished at <paramref name="end"/> (or its last
+    /// packet), in the order they started, to the placed sink, each placed after every packet (its place's ordinal is
+    /// <see cref="long.MaxValue"/>, as <see cref="NextOpenFlow"/> gives it). For a shard that finishes its open flows on
+    /// its own thread while the caller merges them with the other shards' (see <see cref="NextOpenFlow"/>).
+    /// </summary>
+    internal void FinishOpenFlowsPlaced(long end)
+    {
+        if (!_timeFromCaller)
+            throw new InvalidOperationException("the engine keeps its own time: see TakeTimeFromCaller");
+        var finishing = CollectOpenInStartOrder();
+        _ordinal = long.MaxValue;
+        _ordinalIsReuse = false;
+        foreach (var f in finishing)
+            Report(f.Flow, Math.Max(end, f.Flow.LastAt));
+        finishing.Clear();
+    }
+
     /// <summary>Adds another engine's counts to this one's: the other share of flows of one analysis.</summary>
     internal void AddCountsOf(AnalysisEngine other)
     {

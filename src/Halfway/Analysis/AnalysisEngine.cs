@@ -413,21 +413,41 @@ internal sealed partial class AnalysisEngine
         var open = _open;
         var finishing = _finishing;
         _flows.CollectFlows(open, dueBy: now);
-        foreach (var (flow, slot) in open)
+        // Each pass below touches flows, slots and tombstones in no order the cache can guess (a busy capture finishes
+        // tens of thousands at a sweep): each is fetched a few steps ahead, so that the waits overlap.
+        const int ahead = 8;
+        var collected = CollectionsMarshal.AsSpan(open);
+        for (int i = 0; i < collected.Length; i++)
+        {
+            if (i + ahead < collected.Length)
+                Flow.Prefetch(collected[i + ahead].Flow);
+            var (flow, slot) = collected[i];
             if (now >= DueAt(flow))
                 finishing.Add(new Finishing(flow.FirstAt, flow.Serial, flow, slot));
+        }
         open.Clear();
         // Removed in descending slot order (see FlowTable.RemoveAt), reported in the order the connections started.
         for (int k = finishing.Count - 1; k >= 0; k--)
         {
+            if (k >= ahead)
+                _flows.PrefetchSlotAt(finishing[k - ahead].Slot);
+            if (k >= ahead / 2 && finishing[k - ahead / 2].Flow is { Closed: true } next)
+                _tombstones.PrefetchFor(next.Client, next.Server);
             var f = finishing[k];
             _flows.RemoveAt(f.Slot, f.Flow);
             if (f.Flow.Closed)
                 _tombstones.Add(f.Flow.Client, f.Flow.Server, f.Flow.LastAt);
         }
         SortByStart(finishing);
-        foreach (var f in finishing)
-            Report(f.Flow, now);
+        var sorted = CollectionsMarshal.AsSpan(finishing);
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            if (i + ahead < sorted.Length)
+                Flow.Prefetch(sorted[i + ahead].Flow);
+            if (i + ahead / 2 < sorted.Length)
+                sorted[i + ahead / 2].Flow.PrefetchEvents();
+            Report(sorted[i].Flow, now);
+        }
         finishing.Clear();
         // Tombstones are looked at less often: a lookup compares the time anyway, expiry only bounds their memory.
         if (now >= _nextTombstoneExpiryAt)

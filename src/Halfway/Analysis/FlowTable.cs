@@ -85,6 +85,14 @@ internal sealed class FlowTable
             Sse.Prefetch0(Unsafe.AsPointer(ref _slots[(int)hash & _mask]));
     }
 
+    /// <summary>Asks the CPU to fetch slot <paramref name="slot"/> into its cache (a hint, as <see cref="PrefetchSlot"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void PrefetchSlotAt(int slot)
+    {
+        if (Sse.IsSupported && (uint)slot < (uint)_slots.Length)
+            Sse.Prefetch0(Unsafe.AsPointer(ref _slots[slot]));
+    }
+
     /// <summary>The second step of <see cref="PrefetchSlot"/>, a few packets later: fetches the flow its home slot holds (its first four cache lines).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void PrefetchFlow(uint hash)
@@ -96,11 +104,7 @@ internal sealed class FlowTable
             return;
         // The object's address: a hint computed and used with no allocation in between, so the GC cannot move it meanwhile
         // (and a stale address would only fetch the wrong line).
-        byte* flow = (byte*)Unsafe.As<Flow?, nint>(ref slot.Flow);
-        Sse.Prefetch0(flow);
-        Sse.Prefetch0(flow + 64);
-        Sse.Prefetch0(flow + 128);
-        Sse.Prefetch0(flow + 192);
+        Flow.Prefetch(slot.Flow);
     }
 
     /// <summary>Puts a flow in the slot <see cref="Find"/> gave for its 4-tuple: empty, or the flow it replaces.</summary>
@@ -201,6 +205,10 @@ internal sealed class FlowTable
     {
         var old = _slots;
         _slots = new Slot[old.Length * 2];
+        // Written whole at once: fresh memory first read by lookups is mapped to the kernel's zero page, and each first
+        // write after that is a second fault that also flushes the other core's TLB (an inter-processor interrupt, slow
+        // in a VM); written first, each page takes one plain fault.
+        _slots.AsSpan().Clear();
         _mask = _slots.Length - 1;
         foreach (ref readonly var s in old.AsSpan())
         {

@@ -172,6 +172,35 @@ internal sealed class CaptureReader : IDisposable
         return ok;
     }
 
+    /// <summary>
+    /// For <see cref="PacketParser"/>'s fast path: the whole records of a classic pcap file in this machine's byte order
+    /// that are already in the buffer, with what reading them needs (the fraction's unit, the largest record believed).
+    /// False for any other format, or once the reading stopped. Records taken are given back to <see cref="Skip"/>.
+    /// </summary>
+    internal bool TryBufferedPcap(out ReadOnlySpan<byte> records, out long tickNanoseconds, out int recordLimit)
+    {
+        if (_stopped || _pcapSwapped || Format is not (CaptureFormat.PcapMicroseconds or CaptureFormat.PcapNanoseconds))
+        {
+            records = default;
+            tickNanoseconds = recordLimit = 0;
+            return false;
+        }
+        records = _buffer.AsSpan(_start, _end - _start);
+        tickNanoseconds = _pcapTickNanoseconds;
+        recordLimit = Math.Max(Math.Min(_pcapSnapLength, MaxRecordLength), 262144);
+        return true;
+    }
+
+    /// <summary>The first <paramref name="frames"/> records of <see cref="TryBufferedPcap"/>, <paramref name="bytes"/> in all, were read.</summary>
+    internal void Skip(int bytes, int frames)
+    {
+        _start += bytes;
+        FrameNumber += frames;
+    }
+
+    /// <summary>The link type of a classic pcap file's frames.</summary>
+    internal uint PcapLinkType => _pcapLinkType;
+
     private void ReadFileHeader()
     {
         uint magicLe = BinaryPrimitives.ReadUInt32LittleEndian(_buffer);

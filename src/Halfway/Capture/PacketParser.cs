@@ -5,7 +5,7 @@ using Halfway.Wire;
 namespace Halfway.Capture;
 
 /// <summary>Turns a reader's frames into parsed TCP segments, keeping the counts and warnings of what it skipped.</summary>
-internal sealed class PacketParser(CaptureReader reader, CaptureFilter? filter)
+internal sealed partial class PacketParser(CaptureReader reader, CaptureFilter? filter)
 {
     private long _frames, _tcp, _filtered, _notTcp, _cutShort, _lengthLies;
     private long? _first, _last;
@@ -15,8 +15,18 @@ internal sealed class PacketParser(CaptureReader reader, CaptureFilter? filter)
     {
         var packets = batch.Packets;
         int count = 0;
-        while (count < packets.Length && reader.ReadNext())
+        // Records in this machine's byte order are read as they lie (see FillPlain).
+        bool fast = reader.PcapLinkType == LinkLayer.Ethernet && BitConverter.IsLittleEndian;
+        while (count < packets.Length)
         {
+            if (fast)
+            {
+                count = FillPlain(packets, count, token);
+                if (count == packets.Length)
+                    break;
+            }
+            if (!reader.ReadNext())
+                break;
             if ((++_frames & 0xffff) == 0)
                 token.ThrowIfCancellationRequested();
             var frame = reader.Frame;

@@ -10,10 +10,11 @@ internal static class ExplainJsonWriter
     public const int SchemaVersion = 3;
 
     private const int FlushAtBytes = 64 * 1024;
+    private static readonly JsonWriterOptions Options = new() { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static void Write(Stream stream, ExplainInput input, ExplainReport report, AnalysisContext context)
     {
-        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        using var json = new Utf8JsonWriter(stream, Options);
         json.WriteStartObject();
         json.WriteNumber("schema_version", SchemaVersion);
         json.WriteStartArray("files");
@@ -62,13 +63,18 @@ internal static class ExplainJsonWriter
         json.WriteEndArray();
 
         json.WriteStartArray("connections");
-        foreach (var c in report.Kept)
+        var kept = report.Kept;
+        int half = kept.Count >= SplitAtConnections && Environment.ProcessorCount >= 2 ? kept.Count / 2 : kept.Count;
+        using (var rest = half < kept.Count ? new SecondHalf(kept, half) : null)
         {
-            WriteConnection(json, c);
-            // The writer holds everything until flushed: tens of thousands of connections made a buffer of tens of MB
-            // (grown by doubling, fresh memory) written out in one piece at the end.
-            if (json.BytesPending >= FlushAtBytes)
+            WriteConnections(json, kept, 0, half);
+            if (rest is not null)
+            {
+                // Written by the other thread as an array of its own: its elements follow this half's after a comma.
                 json.Flush();
+                stream.WriteByte((byte)',');
+                rest.CopyElementsTo(stream);
+            }
         }
         json.WriteEndArray();
         json.WriteNumber("connections_not_listed", report.NotKept);
@@ -84,6 +90,111 @@ internal static class ExplainJsonWriter
         }
         json.WriteEndArray();
         json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// From this many connections on, the second half of them is written on a second thread meanwhile: the writing is
+    /// the one part of `explain --json` after the analysis that grows with the capture (30-40 ms for 10,000 connections).
+    /// </summary>
+    private const int SplitAtConnections = 2048;
+
+    private static void WriteConnections(Utf8JsonWriter json, IReadOnlyList<ConnectionReport> kept, int from, int to)
+    {
+        for (int i = from; i < to; i++)
+        {
+            WriteConnection(json, kept[i]);
+            // The writer holds everything until flushed: tens of thousands of connections made a buffer of tens of MB
+            // (grown by doubling, fresh memory) written out in one piece at the end.
+            if (json.BytesPending >= FlushAtBytes)
+                json.Flush();
+        }
+    }
+
+    /// <summary>
+    /// The connections from <c>from</c> on, written on a thread of their own into 64 KB chunks as a JSON array with the
+    /// same writer options: its elements are the bytes the single writer would have written after a comma.
+    /// </summary>
+    private sealed class SecondHalf : IDisposable
+    {
+        private readonly List<byte[]> _chunks = [];
+        private int _lastLength;
+        private readonly Thread _thread;
+        private Exception? _error;
+
+        public SecondHalf(IReadOnlyList<ConnectionReport> kept, int from)
+        {
+            _thread = new Thread(() =>
+            {
+                try
+                {
+                    var chunks = new ChunkStream(_chunks);
+                    using (var json = new Utf8JsonWriter(chunks, Options))
+                    {
+                        json.WriteStartArray();
+                        WriteConnections(json, kept, from, kept.Count);
+                        json.WriteEndArray();
+                    }
+                    _lastLength = chunks.LastLength;
+                }
+                catch (Exception e)
+                {
+                    _error = e;
+                }
+            }) { IsBackground = true, Name = "halfway json" };
+            _thread.Start();
+        }
+
+        /// <summary>Waits for the thread, then copies the array's elements (without its brackets) to <paramref name="stream"/>.</summary>
+        public void CopyElementsTo(Stream stream)
+        {
+            _thread.Join();
+            if (_error is not null)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_error);
+            for (int i = 0; i < _chunks.Count; i++)
+            {
+                int start = i == 0 ? 1 : 0, end = i == _chunks.Count - 1 ? _lastLength - 1 : _chunks[i].Length;
+                stream.Write(_chunks[i], start, end - start);
+            }
+        }
+
+        public void Dispose() => _thread.Join();
+    }
+
+    /// <summary>A write-only stream that keeps what it is given in 64 KB chunks: no buffer grown by copying.</summary>
+    private sealed class ChunkStream(List<byte[]> chunks) : Stream
+    {
+        private const int ChunkLength = 64 * 1024;
+        private int _used = ChunkLength;
+
+        /// <summary>Bytes used in the last chunk.</summary>
+        public int LastLength => _used;
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            while (!buffer.IsEmpty)
+            {
+                if (_used == ChunkLength)
+                {
+                    chunks.Add(new byte[ChunkLength]);
+                    _used = 0;
+                }
+                int n = Math.Min(buffer.Length, ChunkLength - _used);
+                buffer[..n].CopyTo(chunks[^1].AsSpan(_used));
+                _used += n;
+                buffer = buffer[n..];
+            }
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>

@@ -31,6 +31,9 @@ internal sealed class SplitEngine
     public Shard Twin { get; }
     public IConnectionSink Sink { get; }
 
+    /// <summary>When the flows still open at the end are finished: the context's end, or the latest packet time (both shards saw every packet).</summary>
+    public static long EndMicroseconds(Shard shard) => shard.Engine.Context.EndMicroseconds ?? shard.Now;
+
     /// <summary>Splits an engine before its first packet; null (and nothing changes) if it has seen anything.</summary>
     public static SplitEngine? TrySplit(AnalysisEngine engine)
     {
@@ -43,23 +46,49 @@ internal sealed class SplitEngine
     /// finished in the order they started, as one engine's <see cref="AnalysisEngine.Finish"/> would, and the twin's
     /// counts are added to the caller's engine. Both shards saw every packet: their clocks agree.
     /// </summary>
-    public void Finish()
+    /// <param name="twinsOpen">
+    /// The twin's open flows when its thread has already finished them (<see cref="AnalysisEngine.FinishOpenFlowsPlaced"/>),
+    /// in the order they started; null when they are still open in the twin engine.
+    /// </param>
+    public void Finish(FinishedQueue? twinsOpen = null)
     {
-        long end = Own.Engine.Context.EndMicroseconds ?? Own.Now;
+        long end = EndMicroseconds(Own);
         var mine = Own.Engine;
         var theirs = Twin.Engine;
-        bool haveMine = mine.NextOpenFlow(out var myNext), haveTheirs = theirs.NextOpenFlow(out var theirNext);
-        while (haveMine || haveTheirs)
+        bool haveMine = mine.NextOpenFlow(out var myNext);
+        if (twinsOpen is not null)
         {
-            if (!haveTheirs || haveMine && myNext.Precedes(theirNext))
+            var ready = twinsOpen.Pending;
+            int j = 0;
+            while (haveMine || j < ready.Length)
             {
-                mine.FinishNextOpenFlow(end);
-                haveMine = mine.NextOpenFlow(out myNext);
+                if (j == ready.Length || haveMine && myNext.Precedes(ready[j].Place))
+                {
+                    mine.FinishNextOpenFlow(end);
+                    haveMine = mine.NextOpenFlow(out myNext);
+                }
+                else if (ready[j++] is { Report: { } report })
+                    Sink.Add(report);
+                else
+                    Sink.Count(ready[j - 1].Summary);
             }
-            else
+            twinsOpen.Clear();
+        }
+        else
+        {
+            bool haveTheirs = theirs.NextOpenFlow(out var theirNext);
+            while (haveMine || haveTheirs)
             {
-                theirs.FinishNextOpenFlow(end);
-                haveTheirs = theirs.NextOpenFlow(out theirNext);
+                if (!haveTheirs || haveMine && myNext.Precedes(theirNext))
+                {
+                    mine.FinishNextOpenFlow(end);
+                    haveMine = mine.NextOpenFlow(out myNext);
+                }
+                else
+                {
+                    theirs.FinishNextOpenFlow(end);
+                    haveTheirs = theirs.NextOpenFlow(out theirNext);
+                }
             }
         }
         mine.AddCountsOf(theirs);

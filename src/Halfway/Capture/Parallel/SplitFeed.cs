@@ -50,6 +50,7 @@ internal static class SplitFeed
         Action<string, long>? progress = null, CancellationToken token = default)
     {
         var results = new List<CaptureReadSummary>();
+        FinishedQueue? twinsOpen;
         using (var twin = new TwinFeed(split, opens, filter, token))
         {
             var own = split.Own;
@@ -68,9 +69,9 @@ internal static class SplitFeed
                 }
                 results.Add(parser.Summary());
             }
-            twin.End();
+            twinsOpen = twin.End();
         }
-        split.Finish();
+        split.Finish(twinsOpen);
         return CaptureAnalysis.Combine(results);
     }
 }

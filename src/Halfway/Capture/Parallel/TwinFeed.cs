@@ -18,6 +18,12 @@ internal sealed class TwinFeed : IDisposable
     /// <summary>Packets per batch: 80 KB of parsed packets, which stay in the core's cache until the shard has analysed them.</summary>
     public const int BatchLength = 1024;
     private const long MaxLead = 64;
+    /// <summary>
+    /// The twin finishes its flows still open at the end on its own thread when they are at most this many (their
+    /// connections wait whole to be merged: tens of MB at most); more stay open for the calling thread to finish one
+    /// at a time (a million open flows).
+    /// </summary>
+    private const int MaxOpenFlowsFinishedAhead = 1 << 18;
 
     private readonly SplitEngine _split;
     private readonly IReadOnlyList<Func<CaptureReader>> _opens;
@@ -29,10 +35,10 @@ internal sealed class TwinFeed : IDisposable
     private FinishedQueue _twinsFinished = new();
     private FinishedQueue _handedOver = new();
     /// <summary>The twin's finished connections the calling thread has taken but not merged yet: it may be behind the twin.</summary>
-    private readonly FinishedQueue _twinsPending = new();
+    private FinishedQueue _twinsPending = new();
     private long _twinBatches, _ownBatches;
     private long _twinOrdinal;
-    private bool _twinWaiting, _ownWaiting, _twinEnded, _ownEnded, _stopping, _joined;
+    private bool _twinWaiting, _ownWaiting, _twinEnded, _ownEnded, _stopping, _joined, _openFinished;
     private Exception? _error;
     private static int s_running;
     private static long s_started;
@@ -70,6 +76,18 @@ internal sealed class TwinFeed : IDisposable
                     twin.Add(batch.Packets.AsSpan(0, batch.Count));
                     if (!Publish(twin.Finished, twin.Ordinal))
                         return;
+                }
+            }
+            // Every packet analysed: the flows still open can be finished here, while the calling thread may still be
+            // reading, instead of one after the other on it at the end. Not too many: they wait whole to be merged.
+            _token.ThrowIfCancellationRequested();
+            if (twin.Engine.OpenFlows <= MaxOpenFlowsFinishedAhead)
+            {
+                twin.Engine.FinishOpenFlowsPlaced(SplitEngine.EndMicroseconds(twin));
+                lock (_lock)
+                {
+                    _twinsFinished.TakeAll(twin.Finished);
+                    _openFinished = true;
                 }
             }
         }
@@ -140,13 +158,21 @@ internal sealed class TwinFeed : IDisposable
             (_handedOver, _twinsFinished) = (_twinsFinished, _handedOver);
             twinOrdinal = _twinOrdinal;
         }
-        _twinsPending.TakeAll(_handedOver);
+        // Handed over whole when nothing waits (the connections are 144 bytes each): the queues change places.
+        if (_twinsPending.Count == 0)
+            (_twinsPending, _handedOver) = (_handedOver, _twinsPending);
+        else
+            _twinsPending.TakeAll(_handedOver);
         // Only as far as the slower of the two: what the other has yet to analyse may finish connections that come first.
         FinishedQueue.Merge(own.Finished, _twinsPending, Math.Min(own.Ordinal, twinOrdinal), _split.Sink);
     }
 
-    /// <summary>After the calling thread's last batch: waits for the twin to end, then hands over everything left.</summary>
-    public void End()
+    /// <summary>
+    /// After the calling thread's last batch: waits for the twin to end, then hands over everything left but the twin's
+    /// flows still open at the end: those it has finished are returned (in the order they started) for
+    /// <see cref="SplitEngine.Finish"/>, or null when they are still open in the twin engine.
+    /// </summary>
+    public FinishedQueue? End()
     {
         lock (_lock)
         {
@@ -164,7 +190,9 @@ internal sealed class TwinFeed : IDisposable
         if (_error is not null)
             ExceptionDispatchInfo.Throw(_error);
         _twinsPending.TakeAll(_twinsFinished);
+        // Everything finished before the end; the twin's open flows, placed after every packet, stay in the queue.
         FinishedQueue.Merge(_split.Own.Finished, _twinsPending, long.MaxValue, _split.Sink);
+        return _openFinished ? _twinsPending : null;
     }
 
     private void Join()
