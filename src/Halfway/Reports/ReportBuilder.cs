@@ -23,7 +23,7 @@ internal static class ReportBuilder
         var scenario = run.Scenario;
         var accepts = scenario.Server.Program is null
             ? run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted).ToList()
-            : ScenarioAnalysis.InferredAccepts(run).Select(a => new ServerEvent(ServerEventKind.Accepted, a.Client, a.Server, a.AtMicroseconds / 1000.0, 0)).ToList();
+            : analysis.ProgramAccepts.Select(a => new ServerEvent(ServerEventKind.Accepted, a.Client, a.Server, a.AtMicroseconds / 1000.0, 0)).ToList();
         var acceptedAt = accepts.GroupBy(e => e.Client).ToDictionary(g => g.Key, g => g.Min(e => e.AtMs));
         var serverCounters = run.Counters.GetValueOrDefault("server") ?? run.Counters.GetValueOrDefault("host") ?? new();
         return new ScenarioReport

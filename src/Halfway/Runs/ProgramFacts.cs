@@ -19,7 +19,7 @@ internal static class ProgramFacts
             for (int i = 1; i < times.Count; i++)
                 widest = Math.Max(widest, (times[i] - times[i - 1]) / 1000.0);
             lines.Add($"accept(): your server program does not report its accepts; they are read from the server's socket table, where a connection's socket gets an inode only when accept() gives it a file. An accept time is the first of {times.Count} samples that showed the inode (or the server's FIN, if earlier): the real accept() came after the sample before, at most {widest.ToString("0", CultureInfo.InvariantCulture)} ms earlier in this run.");
-            var unknown = ScenarioAnalysis.AcceptsUnknown(run).Select(u => (int)u.Client.Port).Order().ToList();
+            var unknown = analysis.AcceptsUnknown.Select(u => (int)u.Client.Port).Order().ToList();
             if (unknown.Count > 0)
                 lines.Add($"accept() unknown for {unknown.Count} connection(s) (client ports {string.Join(", ", unknown.Take(10))}{(unknown.Count > 10 ? ", ..." : "")}): their complete socket left the server's table between two samples without showing an inode and without data, a FIN or a RST from the server (the client reset it, or the application took it and dropped it within one sample); their fate is 'unknown' unless another sign decided it.");
         }

@@ -228,12 +228,12 @@ internal static class ProgramRuns
         if (!line.StartsWith(ProgramProcess.CallLinePrefix, StringComparison.Ordinal))
             return null;
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        string rest = line[ProgramProcess.CallLinePrefix.Length..];
         // detail= is last and runs to the end of the line: it may hold spaces (an Erlang term, a message).
-        int detailAt = rest.StartsWith("detail=", StringComparison.Ordinal) ? 0 : rest.IndexOf(" detail=", StringComparison.Ordinal) + 1;
-        if (detailAt > 0 || rest.StartsWith("detail=", StringComparison.Ordinal))
+        string rest = " " + line[ProgramProcess.CallLinePrefix.Length..];
+        int detailAt = rest.IndexOf(" detail=", StringComparison.Ordinal);
+        if (detailAt >= 0)
         {
-            fields["detail"] = rest[(detailAt + "detail=".Length)..];
+            fields["detail"] = rest[(detailAt + " detail=".Length)..];
             rest = rest[..detailAt];
         }
         foreach (var token in rest.Split(' ', StringSplitOptions.RemoveEmptyEntries))

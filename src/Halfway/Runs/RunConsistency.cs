@@ -23,7 +23,7 @@ internal static class RunConsistency
         var found = new List<string>();
         var accepted = run.Scenario.Server.Program is null
             ? run.ServerEvents.Where(e => e.Kind == ServerEventKind.Accepted).Select(e => e.Client).ToHashSet()
-            : ScenarioAnalysis.InferredAccepts(run).Select(a => a.Client).ToHashSet();
+            : analysis.ProgramAccepts.Select(a => a.Client).ToHashSet();
         foreach (var connection in run.Connections)
         {
             var verdict = analysis.ForConnection(connection);

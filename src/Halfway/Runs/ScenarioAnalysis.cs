@@ -25,8 +25,13 @@ internal sealed class ScenarioAnalysis
     public ConnectionVerdict ForConnection(ClientConnection connection) =>
         _byConnection.GetValueOrDefault(connection.Id) ?? Unclassified;
 
+    /// <summary>A program server's accepts, inferred from the kernel once per run (empty for the built-in server, which reports its own).</summary>
+    public IReadOnlyList<ServerAcceptObservation> ProgramAccepts { get; private set; } = [];
+    /// <summary>A program server's connections whose accept cannot be known (see <see cref="AcceptsUnknownOf"/>).</summary>
+    public IReadOnlyList<ServerAcceptUnknownObservation> AcceptsUnknown { get; private set; } = [];
+
     /// <summary>The run's observations in time order, as the engine consumes them.</summary>
-    public static List<Observation> Observations(ScenarioRun run)
+    private List<Observation> Observations(ScenarioRun run)
     {
         var observations = new List<Observation>();
         foreach (var (packet, segment, frame) in run.Segments)
@@ -46,8 +51,10 @@ internal sealed class ScenarioAnalysis
             observations.Add(new ServerAcceptObservation((long)(accepted.AtMs * 1000), accepted.Client, accepted.Local));
         if (run.Scenario.Server.Program is not null)
         {
-            observations.AddRange(InferredAccepts(run));
-            observations.AddRange(AcceptsUnknown(run));
+            ProgramAccepts = InferredAccepts(run).ToList();
+            AcceptsUnknown = AcceptsUnknownOf(run, ProgramAccepts.Select(a => a.Client).ToHashSet()).ToList();
+            observations.AddRange(ProgramAccepts);
+            observations.AddRange(AcceptsUnknown);
         }
         observations.AddRange(run.ServerSockets);
         observations.AddRange(AfterFinalAckInServerTable(run));
@@ -104,9 +111,8 @@ internal sealed class ScenarioAnalysis
     /// (no inode, no data, FIN or RST from the server): the client reset it, or the application took and dropped it within
     /// one sample. At the first sample that missed it.
     /// </summary>
-    public static IEnumerable<ServerAcceptUnknownObservation> AcceptsUnknown(ScenarioRun run)
+    private static IEnumerable<ServerAcceptUnknownObservation> AcceptsUnknownOf(ScenarioRun run, HashSet<IpEndpoint> accepted)
     {
-        var accepted = InferredAccepts(run).Select(a => a.Client).ToHashSet();
         foreach (var history in run.ServerSockets.GroupBy(s => (s.Client, s.Server)))
         {
             var states = history.OrderBy(s => s.AtMicroseconds).ToList();
@@ -185,7 +191,7 @@ internal sealed class ScenarioAnalysis
     {
         var analysis = new ScenarioAnalysis();
         var context = ContextOf(run);
-        var reports = AnalysisEngine.Analyze(Observations(run), context)
+        var reports = AnalysisEngine.Analyze(analysis.Observations(run), context)
             .GroupBy(r => (r.Client, r.Server))
             .ToDictionary(g => g.Key, g => g.OrderBy(r => r.FirstSeenAtMicroseconds).ToList());
         var ours = new List<ConnectionReport>();
