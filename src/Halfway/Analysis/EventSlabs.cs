@@ -15,7 +15,7 @@ internal sealed class EventSlabs
 {
     public const int SmallSegment = 8;
     public const int LargeSegment = 16;
-    /// <summary>Events per slab: 16384 × 24 bytes = 384 KiB.</summary>
+    /// <summary>Events per slab: 16384 × 16 bytes = 256 KiB.</summary>
     private const int SlabLength = 16384;
 
     private ConnectionEvent[] _slab = [];

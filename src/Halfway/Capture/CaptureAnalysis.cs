@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Halfway.Analysis;
 using Halfway.Capture.Parallel;
+using Halfway.Native;
 
 namespace Halfway.Capture;
 
@@ -22,9 +23,20 @@ internal static class CaptureAnalysis
         {
             // Each file is read up to the length it has now, by both threads: a capture still being written gives both the same bytes.
             var lengths = files.Distinct().ToDictionary(f => f, f => new FileInfo(f).Length);
-            var opens = files.Select(f => (Func<CaptureReader>)(() => CaptureReader.Open(f, lengths[f]))).ToList();
-            Action<string, long>? fileProgress = progress is null ? null : (name, position) => progress(name, position, lengths[name]);
-            return SplitFeed.Feed(opens, split, filter, fileProgress, token);
+            // Both threads read the same mapping of each file (when it can be mapped): the page cache's pages, not a copy each.
+            var mappings = lengths.ToDictionary(file => file.Key, file => MappedFile.TryMap(file.Key, file.Value));
+            try
+            {
+                var opens = files.Select(f => (Func<CaptureReader>)(() => CaptureReader.Open(f, lengths[f], mappings[f]))).ToList();
+                Action<string, long>? fileProgress = progress is null ? null : (name, position) => progress(name, position, lengths[name]);
+                return SplitFeed.Feed(opens, split, filter, fileProgress, token);
+            }
+            finally
+            {
+                // Both threads are done with them: SplitFeed waits for the second one, also when it throws.
+                foreach (var mapping in mappings.Values)
+                    mapping?.Dispose();
+            }
         }
         var results = new List<CaptureReadSummary>();
         foreach (var file in files)

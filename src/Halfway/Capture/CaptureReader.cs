@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Halfway.Native;
 
 namespace Halfway.Capture;
 
@@ -18,7 +19,12 @@ internal sealed class CaptureReader : IDisposable
     private const uint SectionHeaderType = 0x0a0d0d0a;
     private const uint ByteOrderMagic = 0x1a2b3c4d;
 
+    /// <summary>Records handed to the fast path from a mapped file at most this many bytes at a time (a span's length is an int).</summary>
+    private const int MappedWindow = 1 << 30;
+
     private Stream _stream;
+    /// <summary>The file mapped into memory, read instead of the stream (a plain file only; see <see cref="TryBufferedPcap"/>).</summary>
+    private MappedFile? _mapped;
     private readonly List<CaptureWarning> _warnings = [];
     private byte[] _buffer = new byte[1 << 20];
     private int _start;
@@ -43,10 +49,12 @@ internal sealed class CaptureReader : IDisposable
 
     private readonly record struct InterfaceDescription(uint LinkType, int SnapLength, long NanosecondsPerTickNumerator, int TickShift, long TickDivisor, long OffsetSeconds, bool Supported);
 
-    public CaptureReader(Stream stream, string name)
+    /// <param name="mapped">The same file's bytes mapped into memory: read there instead of through the stream (not owned: the caller unmaps it after this reader).</param>
+    public CaptureReader(Stream stream, string name, MappedFile? mapped = null)
     {
         Name = name;
         _stream = stream;
+        _mapped = mapped;
         try
         {
             (_stream, Compressed) = ReadStart(stream);
@@ -70,8 +78,9 @@ internal sealed class CaptureReader : IDisposable
         if (IsGzip(_buffer.AsSpan(0, _end)))
         {
             // gzip: restart on the decompressed stream with the bytes already read put back in front.
-            var prefix = _buffer.AsSpan(0, _end).ToArray();
-            var rest = new ConcatenatedStream(prefix, stream);
+            // A mapped file's stream has not been read: it starts at the start.
+            var rest = _mapped is null ? new ConcatenatedStream(_buffer.AsSpan(0, _end).ToArray(), stream) : stream;
+            _mapped = null;
             _stream = new GZipStream(rest, CompressionMode.Decompress);
             compressed = true;
             _start = _end = 0;
@@ -87,7 +96,8 @@ internal sealed class CaptureReader : IDisposable
     public static bool IsGzip(ReadOnlySpan<byte> start) => start.Length >= 2 && start[0] == 0x1f && start[1] == 0x8b;
 
     /// <param name="length">Read only this many bytes of the file (its length when a first reader opened it), or all of it.</param>
-    public static CaptureReader Open(string path, long? length = null)
+    /// <param name="mapped">The file's first <paramref name="length"/> bytes mapped into memory, read there (see <see cref="MappedFile"/>).</param>
+    public static CaptureReader Open(string path, long? length = null, MappedFile? mapped = null)
     {
         if (path == StandardInputName && !Console.IsInputRedirected)
             throw new HalfwayException("'-' reads a capture from standard input, which is a terminal here: pipe one into it (`tcpdump -w - | halfway explain -`) or give a file");
@@ -108,7 +118,7 @@ internal sealed class CaptureReader : IDisposable
         }
         try
         {
-            return new CaptureReader(file, path);
+            return new CaptureReader(file, path, mapped);
         }
         catch
         {
@@ -185,7 +195,8 @@ internal sealed class CaptureReader : IDisposable
             tickNanoseconds = recordLimit = 0;
             return false;
         }
-        records = _buffer.AsSpan(_start, _end - _start);
+        // From a mapped file the records are read where they lie; the buffer holds a copy of some (the general path's).
+        records = _mapped is null ? _buffer.AsSpan(_start, _end - _start) : _mapped.Span(Position, MappedWindow);
         tickNanoseconds = _pcapTickNanoseconds;
         recordLimit = Math.Max(Math.Min(_pcapSnapLength, MaxRecordLength), 262144);
         return true;
@@ -194,7 +205,14 @@ internal sealed class CaptureReader : IDisposable
     /// <summary>The first <paramref name="frames"/> records of <see cref="TryBufferedPcap"/>, <paramref name="bytes"/> in all, were read.</summary>
     internal void Skip(int bytes, int frames)
     {
-        _start += bytes;
+        if (bytes <= _end - _start)
+            _start += bytes;
+        else
+        {
+            // Past the buffer: only a mapped file's records can be (the buffer restarts there).
+            _bufferFileOffset += _start + bytes;
+            _start = _end = 0;
+        }
         FrameNumber += frames;
     }
 
@@ -480,12 +498,19 @@ internal sealed class CaptureReader : IDisposable
         }
         while (_end - _start < count && !_endOfStream)
         {
-            int n = _stream.Read(_buffer, _end, _buffer.Length - _end);
+            int n = _mapped is null ? _stream.Read(_buffer, _end, _buffer.Length - _end) : ReadMapped(_buffer.AsSpan(_end));
             if (n == 0)
                 _endOfStream = true;
             _end += n;
         }
         return _end - _start >= count;
+    }
+
+    private int ReadMapped(Span<byte> destination)
+    {
+        var source = _mapped!.Span(_bufferFileOffset + _end, destination.Length);
+        source.CopyTo(destination);
+        return source.Length;
     }
 
     private static uint ReadU32(ReadOnlySpan<byte> span, bool bigEndian) =>

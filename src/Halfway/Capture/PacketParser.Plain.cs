@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Halfway.Analysis;
+using Halfway.Capture.Parallel;
 using Halfway.Wire;
 
 namespace Halfway.Capture;
@@ -63,12 +64,16 @@ internal sealed partial class PacketParser
             var source = new IpEndpoint(0, 0xffffUL << 32 | BigEndian32(ref Unsafe.Add(ref ip, 12)), BigEndian16(ref segment), false);
             var destination = new IpEndpoint(0, 0xffffUL << 32 | BigEndian32(ref Unsafe.Add(ref ip, 16)), BigEndian16(ref Unsafe.Add(ref segment, 2)), false);
             ref var packet = ref packets[count];
-            packet.Segment = new TcpSegment(source, destination, BigEndian32(ref Unsafe.Add(ref segment, 4)), BigEndian32(ref Unsafe.Add(ref segment, 8)),
-                (TcpFlags)Unsafe.Add(ref segment, 13), BigEndian16(ref Unsafe.Add(ref segment, 14)), total - ipHeader - dataOffset);
-            if (filter is not null && !filter.Matches(packet.Segment))
+            uint hash = FlowHash.Of(source, destination);
+            if (filter is not null || SegmentsOfShard is not { } twin || ShardPlanner.IsTwins(hash) == twin)
             {
-                filtered++;
-                continue;
+                packet.Segment = new TcpSegment(source, destination, BigEndian32(ref Unsafe.Add(ref segment, 4)), BigEndian32(ref Unsafe.Add(ref segment, 8)),
+                    (TcpFlags)Unsafe.Add(ref segment, 13), BigEndian16(ref Unsafe.Add(ref segment, 14)), total - ipHeader - dataOffset);
+                if (filter is not null && !filter.Matches(packet.Segment))
+                {
+                    filtered++;
+                    continue;
+                }
             }
             uint seconds = Unsafe.ReadUnaligned<uint>(ref header), fraction = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref header, 4));
             long at = (seconds * 1_000_000_000L + fraction * tick) / 1000;
@@ -77,7 +82,7 @@ internal sealed partial class PacketParser
             last = at;
             tcp++;
             packet.At = at;
-            packet.Hash = FlowHash.Of(source, destination);
+            packet.Hash = hash;
             count++;
         }
         if (frames > 0)

@@ -150,6 +150,24 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public void Hundreds_of_connections_finished_together_are_reported_in_the_order_they_started_ties_in_packet_order()
+    {
+        // Enough for the radix sort, in an order the flow table's hash scatters; three SYNs share each microsecond.
+        var packets = new List<(long Microseconds, byte[] Ip)>();
+        var started = new List<string>();
+        for (int i = 0; i < 900; i++)
+        {
+            string client = $"10.0.{i / 200 + 1}.{i % 200 + 2}:{40000 + (i * 7919) % 20000}";
+            double at = (i / 3) * 0.002 + (i / 3 % 7) * 0.0001;
+            packets.AddRange(new Conversation(client, "10.0.0.1:8080").Syn(at).SynAck(at + 0.0001).Refuse(at + 0.0002).Packets.Skip(1));
+            started.Add(client);
+        }
+        var reports = Conversation.Analyze(packets);
+        Assert.Equal(900, reports.Count);
+        Assert.Equal(started, reports.Select(r => r.Client.ToString()));
+    }
+
+    [Fact]
     public void Idle_flows_are_finished_while_streaming_so_memory_follows_open_flows()
     {
         var reports = new List<ConnectionReport>();

@@ -1,0 +1,79 @@
+using System.Runtime.InteropServices;
+
+namespace Halfway.Native;
+
+/// <summary>
+/// A file's first bytes mapped read-only into memory, for capture readers that would otherwise copy it through a
+/// buffer: two threads that each read a whole capture then read the page cache's own pages, without a copy each.
+/// </summary>
+/// <remarks>
+/// Only for a file whose first <see cref="Length"/> bytes stay: if it is cut shorter while mapped, reading the lost
+/// part ends the process (SIGBUS). Capture files grow while written; they are not cut in place.
+/// </remarks>
+internal sealed unsafe partial class MappedFile : IDisposable
+{
+    private const int PROT_READ = 1;
+    private const int MAP_PRIVATE = 2;
+    private const int MADV_SEQUENTIAL = 2;
+    private static readonly nint MapFailed = -1;
+
+    private byte* _start;
+
+    private MappedFile(byte* start, long length)
+    {
+        _start = start;
+        Length = length;
+    }
+
+    /// <summary>The mapped length: the file's bytes that can be read.</summary>
+    public long Length { get; }
+
+    /// <summary>Maps the first <paramref name="length"/> bytes of <paramref name="path"/>; null when it cannot be (the caller reads it instead).</summary>
+    public static MappedFile? TryMap(string path, long length)
+    {
+        if (length <= 0 || !OperatingSystem.IsLinux() || IntPtr.Size != 8)
+            return null;
+        int fd = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
+        if (fd < 0)
+            return null;
+        try
+        {
+            nint at = mmap(0, (nuint)length, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (at == MapFailed)
+                return null;
+            // Read front to back: the kernel reads ahead further and sooner.
+            _ = madvise(at, (nuint)length, MADV_SEQUENTIAL);
+            return new MappedFile((byte*)at, length);
+        }
+        finally
+        {
+            Libc.close(fd); // the mapping keeps the file
+        }
+    }
+
+    /// <summary>Up to <paramref name="maxLength"/> mapped bytes from <paramref name="offset"/> (fewer at the end).</summary>
+    public ReadOnlySpan<byte> Span(long offset, int maxLength)
+    {
+        ObjectDisposedException.ThrowIf(_start is null, this);
+        if (offset < 0 || offset > Length)
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"outside the {Length} mapped bytes");
+        return new ReadOnlySpan<byte>(_start + offset, (int)Math.Min(maxLength, Length - offset));
+    }
+
+    public void Dispose()
+    {
+        if (_start is null)
+            return;
+        _ = munmap((nint)_start, (nuint)Length);
+        _start = null;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int munmap(nint address, nuint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int madvise(nint address, nuint length, int advice);
+}
