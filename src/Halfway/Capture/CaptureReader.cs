@@ -196,7 +196,13 @@ internal sealed class CaptureReader : IDisposable
             return false;
         }
         // From a mapped file the records are read where they lie; the buffer holds a copy of some (the general path's).
-        records = _mapped is null ? _buffer.AsSpan(_start, _end - _start) : _mapped.Span(Position, MappedWindow);
+        if (_mapped is null)
+            records = _buffer.AsSpan(_start, _end - _start);
+        else
+        {
+            _mapped.ReleaseBefore(Position);
+            records = _mapped.Span(Position, MappedWindow);
+        }
         tickNanoseconds = _pcapTickNanoseconds;
         recordLimit = Math.Max(Math.Min(_pcapSnapLength, MaxRecordLength), 262144);
         return true;
