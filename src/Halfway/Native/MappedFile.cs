@@ -5,6 +5,9 @@ namespace Halfway.Native;
 /// <summary>
 /// A file's first bytes mapped read-only into memory, for capture readers that would otherwise copy it through a
 /// buffer: two threads that each read a whole capture then read the page cache's own pages, without a copy each.
+/// Only a file already in the page cache (as far as a sample of its pages tells) is mapped: one read from the disk is
+/// read faster through read(2)'s readahead than page fault after page fault (0.20 s against 0.29 s for a 217 MB
+/// capture here).
 /// </summary>
 /// <remarks>
 /// Only for a file whose first <see cref="Length"/> bytes stay: if it is cut shorter while mapped, reading the lost
@@ -14,7 +17,6 @@ internal sealed unsafe partial class MappedFile : IDisposable
 {
     private const int PROT_READ = 1;
     private const int MAP_PRIVATE = 2;
-    private const int MADV_SEQUENTIAL = 2;
     private const int MADV_DONTNEED = 4;
     /// <summary>
     /// Pages this far behind a reader are let go of (see <see cref="ReleaseBefore"/>), this many bytes at a time: the two
@@ -35,7 +37,10 @@ internal sealed unsafe partial class MappedFile : IDisposable
     /// <summary>The mapped length: the file's bytes that can be read.</summary>
     public long Length { get; }
 
-    /// <summary>Maps the first <paramref name="length"/> bytes of <paramref name="path"/>; null when it cannot be (the caller reads it instead).</summary>
+    /// <summary>
+    /// Maps the first <paramref name="length"/> bytes of <paramref name="path"/> when they are all in the page cache; null
+    /// when they are not or cannot be mapped (the caller reads the file instead).
+    /// </summary>
     public static MappedFile? TryMap(string path, long length)
     {
         if (length <= 0 || !OperatingSystem.IsLinux() || IntPtr.Size != 8)
@@ -48,14 +53,37 @@ internal sealed unsafe partial class MappedFile : IDisposable
             nint at = mmap(0, (nuint)length, PROT_READ, MAP_PRIVATE, fd, 0);
             if (at == MapFailed)
                 return null;
-            // Read front to back: the kernel reads ahead further and sooner.
-            _ = madvise(at, (nuint)length, MADV_SEQUENTIAL);
-            return new MappedFile((byte*)at, length);
+            var mapped = new MappedFile((byte*)at, length);
+            if (!mapped.AllInPageCache())
+            {
+                mapped.Dispose();
+                return null;
+            }
+            return mapped;
         }
         finally
         {
             Libc.close(fd); // the mapping keeps the file
         }
+    }
+
+    /// <summary>Pages looked at to tell whether the file is in the page cache: asking for every page of a big file took milliseconds.</summary>
+    private const int ResidencySamples = 256;
+
+    private bool AllInPageCache()
+    {
+        long pageSize = Environment.SystemPageSize;
+        long pages = (Length + pageSize - 1) / pageSize;
+        long samples = Math.Min(pages, ResidencySamples);
+        byte resident = 0;
+        for (long k = 0; k < samples; k++)
+        {
+            // Evenly spread, the first and the last page included.
+            long page = samples == 1 ? 0 : k * (pages - 1) / (samples - 1);
+            if (mincore((nint)(_start + page * pageSize), (nuint)pageSize, &resident) != 0 || (resident & 1) == 0) // the other bits are the kernel's
+                return false;
+        }
+        return true;
     }
 
     /// <summary>Up to <paramref name="maxLength"/> mapped bytes from <paramref name="offset"/> (fewer at the end).</summary>
@@ -96,6 +124,9 @@ internal sealed unsafe partial class MappedFile : IDisposable
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int munmap(nint address, nuint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int mincore(nint address, nuint length, byte* vector);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int madvise(nint address, nuint length, int advice);
