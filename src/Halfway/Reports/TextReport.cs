@@ -117,10 +117,8 @@ internal static class TextReport
                 text.AppendLine($"     not seen by the samples: {missed}");
         }
         int halfEstablished = s.Connections.Count(c => c.HalfEstablished);
-        if (s.Fates.Count > 0 && !(s.Fates.Count == 1 && s.Fates.ContainsKey("unknown") && halfEstablished == 0))
-        {
+        if (s.Fates.Count > 0)
             text.AppendLine($"   fates: {string.Join(", ", s.Fates.OrderByDescending(f => f.Value).Select(f => $"{f.Key} {f.Value}"))}; half-established at some moment: {halfEstablished}");
-        }
         var counters = CounterCatalogue.Headline.Select(c => c.Name).Where(s.Counters.ContainsKey).Select(n => $"{CounterCatalogue.ShortName(n)} +{s.Counters[n]}").ToList();
         text.AppendLine($"   kernel counters on the server host: {(counters.Count > 0 ? string.Join(", ", counters) : "none of the headline counters moved")}"
             + (s.Counters.ContainsKey("TcpExtListenOverflows") ? " (ListenOverflows counts SYNs dropped by a full accept queue as well as final ACKs)" : ""));

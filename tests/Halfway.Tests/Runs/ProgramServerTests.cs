@@ -123,6 +123,9 @@ public sealed class ProgramServerTests(ITestOutputHelper output)
         }
         Assert.Contains(ProgramFacts.Unknowns(run, analysis), line => line.StartsWith("accept() unknown for 3 connection(s)", StringComparison.Ordinal));
         Assert.Empty(analysis.Contradictions);
+        // The text report says so too: a run whose every fate is unknown still has its fates line.
+        string text = Halfway.Reports.TextReport.Render(Halfway.Reports.ReportBuilder.Build([run], [analysis], "folder", [null]));
+        Assert.Contains("fates: unknown 3; half-established at some moment: 0", text, StringComparison.Ordinal);
     }
 
     [LabFact]
