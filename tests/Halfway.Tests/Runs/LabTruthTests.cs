@@ -88,7 +88,8 @@ public sealed class LabTruthTests
         var reset = connected.Where(c => c.Steps.Any(s => s.Result == CallResult.Reset)).ToList();
         Assert.True(reset.Count > 0, $"no call saw a reset; {connected.Count} connected; fates: "
             + string.Join(", ", run.Connections.GroupBy(c => analysis.ForConnection(c).Fate).Select(g => $"{g.Key} {g.Count()}"))
-            + $"; EmbryonicRsts +{run.Counters["server"].GetValueOrDefault("TcpExtEmbryonicRsts")}, SyncookiesSent +{run.Counters["server"].GetValueOrDefault("TcpExtSyncookiesSent")}");
+            + $"; EmbryonicRsts +{run.Counters["server"].GetValueOrDefault("TcpExtEmbryonicRsts")}, SyncookiesSent +{run.Counters["server"].GetValueOrDefault("TcpExtSyncookiesSent")}"
+            + "; connects started at (ms) " + string.Join(" ", run.Connections.Take(16).Select(c => $"{c.ConnectStartedAtMs:0}")));
         Assert.All(reset, c => Assert.Equal("reset-at-handshake", analysis.ForConnection(c).Fate));
         Assert.True(run.Counters["server"].GetValueOrDefault("TcpExtEmbryonicRsts") >= reset.Count);
         Assert.Empty(RunConsistency.Contradictions(run, analysis));
