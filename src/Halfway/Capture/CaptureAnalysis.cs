@@ -24,7 +24,7 @@ internal static class CaptureAnalysis
             // Each file is read up to the length it has now, by both threads: a capture still being written gives both the same bytes.
             var lengths = files.Distinct().ToDictionary(f => f, f => new FileInfo(f).Length);
             // Both threads read the same mapping of each file (when it can be mapped): the page cache's pages, not a copy each.
-            var mappings = lengths.ToDictionary(file => file.Key, file => MappedFile.TryMap(file.Key, file.Value));
+            var mappings = lengths.ToDictionary(file => file.Key, file => Settled(file.Key) ? MappedFile.TryMap(file.Key, file.Value) : null);
             try
             {
                 var opens = files.Select(f => (Func<CaptureReader>)(() => CaptureReader.Open(f, lengths[f], mappings[f]))).ToList();
@@ -48,6 +48,26 @@ internal static class CaptureAnalysis
                 parseAhead: onDisk >= ParseAheadFileLength && Environment.ProcessorCount >= 2));
         }
         return Combine(results);
+    }
+
+    /// <summary>A file is mapped only when nothing has written to it for this long.</summary>
+    internal static readonly TimeSpan SettledAfter = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Whether nothing has written to the file lately. A mapped file that is cut shorter while it is read ends the process
+    /// (SIGBUS), where a read only comes up short: a writer that starts over on the same file (`tcpdump -w` run again)
+    /// does that. A file written to lately may still have its writer, and is read.
+    /// </summary>
+    private static bool Settled(string file)
+    {
+        try
+        {
+            return DateTime.UtcNow - File.GetLastWriteTimeUtc(file) >= SettledAfter;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     internal static CaptureReadSummary Combine(List<CaptureReadSummary> results)

@@ -11,7 +11,7 @@ namespace Halfway.Native;
 /// </summary>
 /// <remarks>
 /// Only for a file whose first <see cref="Length"/> bytes stay: if it is cut shorter while mapped, reading the lost
-/// part ends the process (SIGBUS). Capture files grow while written; they are not cut in place.
+/// part ends the process (SIGBUS). Callers map only files nothing has written to lately (see CaptureAnalysis).
 /// </remarks>
 internal sealed unsafe partial class MappedFile : IDisposable
 {
@@ -25,7 +25,11 @@ internal sealed unsafe partial class MappedFile : IDisposable
     private const long TrailingBytes = 16 << 20, ReleaseStep = 8 << 20;
     private static readonly nint MapFailed = -1;
 
+    private static long s_mapped;
     private byte* _start;
+
+    /// <summary>Files this process has mapped (tests check which reads are mapped).</summary>
+    internal static long Mapped => Interlocked.Read(ref s_mapped);
     private long _releasedBefore;
 
     private MappedFile(byte* start, long length)
@@ -59,6 +63,7 @@ internal sealed unsafe partial class MappedFile : IDisposable
                 mapped.Dispose();
                 return null;
             }
+            Interlocked.Increment(ref s_mapped);
             return mapped;
         }
         finally

@@ -212,19 +212,30 @@ public sealed class SplitAnalysisTests
             Assert.False(SplitFeed.CanReadTwice([gzipped]));
             Assert.False(SplitFeed.CanReadTwice([plain, gzipped]));
 
+            // Just written: its writer may still be at it, so both threads read it. Then, settled: both read one mapping.
+            long twinsBefore = TwinFeed.Started, mappedBefore = Halfway.Native.MappedFile.Mapped;
             var split = new RecordingSink();
             var engine = new AnalysisEngine(new AnalysisContext(), split);
-            long twinsBefore = TwinFeed.Started;
             CaptureAnalysis.Feed([plain], engine);
             engine.Finish();
             Assert.Equal(twinsBefore + 1, TwinFeed.Started);
+            Assert.Equal(mappedBefore, Halfway.Native.MappedFile.Mapped);
+
+            File.SetLastWriteTimeUtc(plain, DateTime.UtcNow - CaptureAnalysis.SettledAfter - TimeSpan.FromSeconds(1));
+            var mapped = new RecordingSink();
+            var mappedEngine = new AnalysisEngine(new AnalysisContext(), mapped);
+            CaptureAnalysis.Feed([plain], mappedEngine);
+            mappedEngine.Finish();
+            Assert.Equal(twinsBefore + 2, TwinFeed.Started);
+            Assert.Equal(mappedBefore + 1, Halfway.Native.MappedFile.Mapped);
 
             var whole = new RecordingSink();
             var unsplit = new AnalysisEngine(new AnalysisContext(), whole);
             CaptureAnalysis.Feed([gzipped], unsplit);
             unsplit.Finish();
-            Assert.Equal(twinsBefore + 1, TwinFeed.Started);
+            Assert.Equal(twinsBefore + 2, TwinFeed.Started);
             Assert.Equal(whole.Calls, split.Calls);
+            Assert.Equal(whole.Calls, mapped.Calls);
         }
         finally
         {
