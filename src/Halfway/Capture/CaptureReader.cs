@@ -514,7 +514,8 @@ internal sealed class CaptureReader : IDisposable
 
     private int ReadMapped(Span<byte> destination)
     {
-        var source = _mapped!.Span(_bufferFileOffset + _end, destination.Length);
+        _mapped!.ReleaseBefore(_bufferFileOffset + _start);
+        var source = _mapped.Span(_bufferFileOffset + _end, destination.Length);
         source.CopyTo(destination);
         return source.Length;
     }

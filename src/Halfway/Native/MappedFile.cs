@@ -27,10 +27,10 @@ internal sealed unsafe partial class MappedFile : IDisposable
 
     private static long s_mapped;
     private byte* _start;
+    private long _releasedBefore;
 
     /// <summary>Files this process has mapped (tests check which reads are mapped).</summary>
     internal static long Mapped => Interlocked.Read(ref s_mapped);
-    private long _releasedBefore;
 
     private MappedFile(byte* start, long length)
     {
