@@ -15,7 +15,7 @@ internal sealed partial class AnalysisEngine
     private IPlacedSink? _placed;
     /// <summary>With the caller's time: the ordinal of the packet being analysed, or of the packet a sweep runs before.</summary>
     private long _ordinal;
-    private bool _ordinalIsReuse;
+    private bool _ordinalIsPacket;
     /// <summary>Open flows being finished one at a time (<see cref="NextOpenFlow"/>): the next one's index in <see cref="_finishing"/>, or -1.</summary>
     private int _nextOpen = -1;
 
@@ -103,7 +103,7 @@ internal sealed partial class AnalysisEngine
             throw new InvalidOperationException("the engine keeps its own time: see TakeTimeFromCaller");
         var finishing = CollectOpenInStartOrder();
         _ordinal = long.MaxValue;
-        _ordinalIsReuse = false;
+        _ordinalIsPacket = false;
         foreach (var f in finishing)
             Report(f.Flow, Math.Max(end, f.Flow.LastAt));
         finishing.Clear();

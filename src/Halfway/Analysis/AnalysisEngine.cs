@@ -241,11 +241,18 @@ internal sealed partial class AnalysisEngine
             var old = flow;
             flow = StartFlow(segment, atMicroseconds);
             _flows.Put(slot, flow, hash, DueAt(flow));
-            _ordinalIsReuse = true;
+            _ordinalIsPacket = true;
             Report(old, atMicroseconds);
-            _ordinalIsReuse = false;
+            _ordinalIsPacket = false;
         }
         flow.OnPacket(segment, atMicroseconds, deliveredAtMicroseconds);
+        if (flow.Closed)
+        {
+            if (flow.CloseAcknowledged && FinishesAtClose(flow, slot, atMicroseconds))
+                return;
+            // Its tombstone is written when it is finished, most likely at the last ACK a round trip later: fetched now.
+            _tombstones.PrefetchFor(flow.Client, flow.Server);
+        }
         _flows.SetDue(slot, DueAt(flow));
         if (notDelivered is not null)
             flow.AddNote(atMicroseconds, segment.Source == flow.Client ? TimelineColumn.WireToServer : TimelineColumn.WireToClient,
@@ -535,21 +542,53 @@ internal sealed partial class AnalysisEngine
         return finishing;
     }
 
-    /// <param name="direct">Straight to the sink, also with the caller's time (when the caller gives the order).</param>
-    private void Report(Flow flow, long end, bool direct = false)
+    /// <summary>
+    /// Finishes a flow at the packet that acknowledged the last FIN, while it is still in the cache, instead of at a sweep
+    /// 2-3 s later: its fate is settled (the server completed it) and what may still come are stragglers, which its
+    /// tombstone absorbs. Only when nobody wants its report (a plainly accepted connection) and only for packet sources:
+    /// in a lab run the server's accept() and socket samples may come after the close. True when it was finished.
+    /// </summary>
+    private bool FinishesAtClose(Flow flow, int slot, long at)
+    {
+        if (_context.ServerSideObserved || _context.ConnectionLifetimesKnown || flow.Notes is not null)
+            return false;
+        var decision = Classify(flow, at, out var summary);
+        if (_sink.WantsReport(summary))
+            return false; // reported with everything that follows, at a sweep
+        _flows.RemoveAt(slot, flow);
+        _tombstones.Add(flow.Client, flow.Server, flow.LastAt);
+        _ordinalIsPacket = true;
+        Deliver(flow, null, summary);
+        _ordinalIsPacket = false;
+        return true;
+    }
+
+    private ConnectionClassifier.Decision Classify(Flow flow, long end, out ConnectionSummary summary)
     {
         var classifier = _classifier;
         classifier.Reset();
         foreach (ref readonly var e in flow.Events)
             classifier.Apply(e);
         var decision = classifier.Decide(end, _context.ServerSideObserved);
-        var summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind,
+        summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind,
             classifier.Handshake(), classifier.DataResendsBeforeServerAck);
-        _connectionsFinished++;
+        return decision;
+    }
+
+    /// <param name="direct">Straight to the sink, also with the caller's time (when the caller gives the order).</param>
+    private void Report(Flow flow, long end, bool direct = false)
+    {
+        var decision = Classify(flow, end, out var summary);
         bool wanted = _sink.WantsReport(summary);
-        var report = wanted ? new ConnectionReport(flow, classifier.Finish(decision, end)) : null;
+        var report = wanted ? new ConnectionReport(flow, _classifier.Finish(decision, end)) : null;
+        Deliver(flow, report, summary, direct);
+    }
+
+    private void Deliver(Flow flow, ConnectionReport? report, in ConnectionSummary summary, bool direct = false)
+    {
+        _connectionsFinished++;
         if (_placed is not null && !direct)
-            _placed.Add(new FinishPlace(_ordinal, _ordinalIsReuse, flow.FirstAt, flow.Serial), report, summary);
+            _placed.Add(new FinishPlace(_ordinal, _ordinalIsPacket, flow.FirstAt, flow.Serial), report, summary);
         else if (report is not null)
             _sink.Add(report);
         else

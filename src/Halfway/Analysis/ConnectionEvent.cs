@@ -15,6 +15,7 @@ internal readonly record struct ConnectionEvent
 
     private readonly long _timeAndKind;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ConnectionEvent(ConnectionEventKind kind, long atMicroseconds, long value = 0)
     {
         if (atMicroseconds is > MaxMicroseconds or < MinMicroseconds)

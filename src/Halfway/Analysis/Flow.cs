@@ -42,6 +42,9 @@ internal sealed class Flow
     private int _eventsDropped;
     private bool _hasClientIsn, _hasServerIsn, _serverComplete, _clientFin, _serverFin;
     private uint _clientIsn, _serverIsn, _clientNext, _serverAcked;
+    // The close: where the server's FIN ends, and whether each side acknowledged the other's FIN.
+    private uint _serverFinEnd;
+    private bool _clientFinAcked, _serverFinAcked;
     private long _lastClientSynAt;
     private bool _connected;
 
@@ -80,7 +83,8 @@ internal sealed class Flow
         Notes = null;
         _eventCount = _eventsDropped = _eventCountAtCompletion = 0;
         _hasClientIsn = _hasServerIsn = _serverComplete = _clientFin = _serverFin = _connected = false;
-        _clientIsn = _serverIsn = _clientNext = _serverAcked = 0;
+        _clientIsn = _serverIsn = _clientNext = _serverAcked = _serverFinEnd = 0;
+        _clientFinAcked = _serverFinAcked = false;
         _lastClientSynAt = _lastAtToServer = _lastAtToClient = long.MinValue;
         _lastSeqToServer = _lastSeqToClient = _lastAckToServer = _lastAckToClient = 0;
         _lastLenToServer = _lastLenToClient = 0;
@@ -138,6 +142,11 @@ internal sealed class Flow
     /// <summary>The client ACKed the SYN-ACK (or sent data): its connect() returned.</summary>
     public bool Connected => _connected;
     public uint ServerIsn => _serverIsn;
+    /// <summary>
+    /// Both FINs were sent and acknowledged and the server completed the connection: nothing the connection's own ends
+    /// send after this (a FIN or last ACK re-sent) can change its fate.
+    /// </summary>
+    public bool CloseAcknowledged => _clientFinAcked && _serverFinAcked && _serverComplete;
 
     /// <summary>True when this SYN starts a new connection on the same 4-tuple (port reuse: a new ISN).</summary>
     public bool IsNewConnection(in TcpSegment segment) =>
@@ -206,6 +215,8 @@ internal sealed class Flow
         }
         if ((flags & TcpFlags.Ack) == 0)
             return;
+        if (_serverFin && !SequenceAfter(_serverFinEnd, s.Acknowledgment))
+            _serverFinAcked = true;
         if (!_connected && _hasServerIsn && FinalHandshakeAck.AcknowledgesSynAck(s, _serverIsn))
         {
             _connected = true;
@@ -287,8 +298,13 @@ internal sealed class Flow
         if (!_serverComplete)
             _eventCountAtCompletion = _eventCount + 1;
         _serverComplete = true;
-        if ((flags & TcpFlags.Fin) != 0)
+        if ((flags & TcpFlags.Fin) != 0 && !_serverFin)
+        {
             _serverFin = true;
+            _serverFinEnd = s.Sequence + s.SequenceLength;
+        }
+        if (_clientFin && !SequenceAfter(_clientNext, s.Acknowledgment))
+            _clientFinAcked = true;
         if (_clientFin && _serverFin)
             Closed = true;
         Add(ConnectionEventKind.ServerCompleteSocket, at, ((long)flags << 32) | (uint)s.PayloadLength);
@@ -301,9 +317,7 @@ internal sealed class Flow
         int cap = _serverComplete ? Math.Min(MaxEvents, _eventCountAtCompletion + MaxEventsAfterCompletion) : MaxEvents;
         // The end of a connection decides its fate as much as its start: these events get a few reserved slots past the
         // cap, so that one of them (an accept, say) is not overwritten by the next (the socket leaving the table).
-        bool decisive = kind is ConnectionEventKind.ClientRst or ConnectionEventKind.ClientFin or ConnectionEventKind.ServerBareRst
-            or ConnectionEventKind.ClientRetransmission or ConnectionEventKind.ServerSynAckResent or ConnectionEventKind.ServerAccepted
-            or ConnectionEventKind.ServerSocketGone or ConnectionEventKind.CallReset;
+        bool decisive = ((DecisiveKinds >> (int)kind) & 1) != 0;
         if (_eventCount >= cap && !(decisive && _eventCount < cap + DecisiveReserve))
         {
             _eventsDropped++;
@@ -339,6 +353,12 @@ internal sealed class Flow
     }
 
     private const int DecisiveReserve = 8;
+
+    /// <summary>The kinds that end a connection or decide its fate, one bit each (a test of a bit: <see cref="Add"/> runs for every event).</summary>
+    private const ulong DecisiveKinds = 1UL << (int)ConnectionEventKind.ClientRst | 1UL << (int)ConnectionEventKind.ClientFin
+        | 1UL << (int)ConnectionEventKind.ServerBareRst | 1UL << (int)ConnectionEventKind.ClientRetransmission
+        | 1UL << (int)ConnectionEventKind.ServerSynAckResent | 1UL << (int)ConnectionEventKind.ServerAccepted
+        | 1UL << (int)ConnectionEventKind.ServerSocketGone | 1UL << (int)ConnectionEventKind.CallReset;
 
     private int _eventCountAtCompletion;
 

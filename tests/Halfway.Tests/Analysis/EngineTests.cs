@@ -137,6 +137,66 @@ public sealed class EngineTests
         Assert.Equal([Fate.Accepted, Fate.Unknown], reports.Select(r => r.Fate));
     }
 
+    /// <summary>Counts what it is not asked to report, as explain's report does with plainly accepted connections.</summary>
+    private sealed class CountingSink : IConnectionSink
+    {
+        public List<ConnectionReport> Reports { get; } = [];
+        public List<ConnectionSummary> Counted { get; } = [];
+        public bool WantsReport(in ConnectionSummary summary) => summary.Fate != Fate.Accepted || summary.HalfEstablished;
+        public void Add(ConnectionReport report) => Reports.Add(report);
+        public void Count(in ConnectionSummary summary) => Counted.Add(summary);
+    }
+
+    private static void Feed(AnalysisEngine engine, IEnumerable<(long Microseconds, byte[] Ip)> packets)
+    {
+        foreach (var (at, ip) in packets)
+        {
+            Assert.True(Halfway.Wire.TcpSegment.TryParseIp(ip, out var segment));
+            engine.AddPacket(at, segment);
+        }
+    }
+
+    [Fact]
+    public void A_plainly_accepted_connection_is_finished_at_the_ack_of_its_last_fin_and_its_stragglers_ignored()
+    {
+        var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.01).Data(0.011, 10).ServerAck(0.012)
+            .ClientFin(0.02).ServerFin(0.021);
+        var sink = new CountingSink();
+        var engine = new AnalysisEngine(new AnalysisContext(), sink);
+        Feed(engine, c.Packets);
+        Assert.Equal(1, engine.OpenFlows); // both FINs sent, the server's not acknowledged yet
+        int before = c.Packets.Count;
+        c.Ack(0.03);
+        Feed(engine, c.Packets.Skip(before));
+        Assert.Equal(0, engine.OpenFlows);
+        Assert.Equal(Fate.Accepted, Assert.Single(sink.Counted).Fate);
+        // The server's FIN re-sent (the last ACK lost) half a second later: a straggler of the finished connection.
+        Feed(engine, [(Conversation.Epoch + 500_000, c.Packets[6].Ip)]);
+        engine.Finish();
+        Assert.Equal(1, engine.StragglersIgnored);
+        Assert.Single(sink.Counted);
+        Assert.Empty(sink.Reports);
+    }
+
+    [Fact]
+    public void A_half_established_connection_that_closed_is_still_finished_by_a_sweep_with_what_followed()
+    {
+        // Completed late (the SYN-ACK re-sent after the ACK): reported, so it stays until a sweep, and a packet after its
+        // close still lands on its timeline.
+        var c = new Conversation().Syn(0).SynAck(0.0001).Ack(0.01).SynAck(1.0001).Ack(1.01).Data(1.5, 10).ServerAck(1.5101)
+            .ClientFin(1.6).ServerFin(1.601).Ack(1.61);
+        var sink = new CountingSink();
+        var engine = new AnalysisEngine(new AnalysisContext(), sink);
+        Feed(engine, c.Packets);
+        Assert.Equal(1, engine.OpenFlows);
+        Feed(engine, [(Conversation.Epoch + 1_900_000, c.Packets[^2].Ip)]);
+        engine.Finish();
+        var report = Assert.Single(sink.Reports);
+        Assert.Equal(Fate.AcceptedLate, report.Fate);
+        Assert.Equal(0, engine.StragglersIgnored);
+        Assert.Empty(sink.Counted);
+    }
+
     [Fact]
     public void Connections_finished_together_are_reported_in_the_order_they_started()
     {
