@@ -40,13 +40,16 @@ public static class ExplainCommand
             var engine = new AnalysisEngine(context, report);
             var progress = Console.IsErrorRedirected ? null : new ProgressLine();
             CaptureReadSummary read;
-            try
+            using (CollectionPause.Start())
             {
-                read = CaptureAnalysis.Feed(paths, engine, captureFilter, progress is null ? null : progress.Report, token);
-            }
-            finally
-            {
-                progress?.Clear();
+                try
+                {
+                    read = CaptureAnalysis.Feed(paths, engine, captureFilter, progress is null ? null : progress.Report, token);
+                }
+                finally
+                {
+                    progress?.Clear();
+                }
             }
             engine.Finish();
             if (read.TcpPackets == 0 && read.FilteredOut == 0 && !read.Damaged)

@@ -110,6 +110,18 @@ internal sealed partial class AnalysisEngine
     }
 
     /// <summary>Adds another engine's counts to this one's: the other share of flows of one analysis.</summary>
+    /// <summary>Connections this engine counted itself once the sink's counts commuted (<see cref="IConnectionSink.CountsCommute"/>); null if none.</summary>
+    private ConnectionTally? _tally;
+
+    /// <summary>Hands the sink what this engine counted itself (see <see cref="_tally"/>); the calling thread must be the sink's.</summary>
+    internal void HandTallyToSink()
+    {
+        if (_tally is null)
+            return;
+        _sink.AddTally(_tally);
+        _tally = null;
+    }
+
     internal void AddCountsOf(AnalysisEngine other)
     {
         _packetsAnalysed += other._packetsAnalysed;

@@ -587,7 +587,9 @@ internal sealed partial class AnalysisEngine
     private void Deliver(Flow flow, ConnectionReport? report, in ConnectionSummary summary, bool direct = false)
     {
         _connectionsFinished++;
-        if (_placed is not null && !direct)
+        if (_placed is not null && !direct && report is null && _sink.CountsCommute)
+            (_tally ??= new ConnectionTally()).Count(summary);
+        else if (_placed is not null && !direct)
             _placed.Add(new FinishPlace(_ordinal, _ordinalIsPacket, flow.FirstAt, flow.Serial), report, summary);
         else if (report is not null)
             _sink.Add(report);

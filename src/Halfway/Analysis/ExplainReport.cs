@@ -7,14 +7,14 @@ namespace Halfway.Analysis;
 /// Collects the engine's finished connections for `halfway explain`: counts per listener, the connections worth showing
 /// (every one that is not plainly accepted, bounded), and the handshake timings that tell where the capture was taken.
 /// </summary>
-internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000) : IConnectionSink
+internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000, int maxGapSamples = ExplainReport.MaxGapSamples) : IConnectionSink
 {
     private readonly Dictionary<IpEndpoint, ListenerSummary> _listeners = new();
     private readonly List<ConnectionReport> _kept = [];
     private List<ConnectionReport>? _keptInStartOrder;
     private readonly List<long> _serverGaps = []; // SYN -> SYN-ACK
     private readonly List<long> _clientGaps = []; // SYN-ACK -> client's ACK
-    private const int MaxGapSamples = 20_000;
+    public const int MaxGapSamples = 20_000;
     private long _handshakesLeftOut; // completed handshakes whose SYN or SYN-ACK was re-sent: their gaps include a retransmission timer
 
     /// <summary>Completed handshakes whose timings tell where the capture was taken (one SYN, one SYN-ACK, the ACK), up to the sample bound.</summary>
@@ -28,7 +28,8 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
     public long NotKept { get { Settle(); return _notKept; } }
     /// <summary>The connections kept for details, in the order they started (the engine finishes them in another order: a refused one long before an accepted one that started earlier).</summary>
     public IReadOnlyList<ConnectionReport> Kept { get { Settle(); return _keptInStartOrder ??= [.. _kept.OrderBy(c => c.FirstSeenAtMicroseconds)]; } }
-    public IEnumerable<ListenerSummary> Listeners { get { Settle(); return _listeners.Values.OrderByDescending(l => l.HalfEstablished).ThenByDescending(l => l.Connections); } }
+    public IEnumerable<ListenerSummary> Listeners { get { Settle(); return _listeners.Values.OrderByDescending(l => l.HalfEstablished).ThenByDescending(l => l.Connections)
+        .ThenBy(l => l.Server.AddressHigh).ThenBy(l => l.Server.AddressLow).ThenBy(l => l.Server.Port); } }
 
     /// <summary>Another connection to the same listener that connected this close in time, half-established, puts a candidate in its burst.</summary>
     public const long BurstWindowMicroseconds = 1_000_000;
@@ -53,13 +54,30 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
         if (summary.HalfEstablished)
             _halfEstablished++;
         ListenerOf(summary.Server).Count(summary);
-        if (_serverGaps.Count < MaxGapSamples)
+        if (_serverGaps.Count < maxGapSamples)
             SampleHandshake(summary.Handshake);
+    }
+
+    private volatile bool _countsCommute;
+
+    /// <summary>Once the handshake samples are complete, a count only adds to sums.</summary>
+    public bool CountsCommute => _countsCommute;
+
+    /// <summary>Shards' tallies added (tests check that the split analysis used them).</summary>
+    internal int TalliesAdded { get; private set; }
+
+    public void AddTally(ConnectionTally tally)
+    {
+        TalliesAdded++;
+        _connections += tally.Connections;
+        _halfEstablished += tally.HalfEstablished;
+        foreach (var listener in tally.Listeners)
+            ListenerOf(listener.Server).Absorb(listener);
     }
 
     public void Add(ConnectionReport report)
     {
-        if (_serverGaps.Count < MaxGapSamples)
+        if (_serverGaps.Count < maxGapSamples)
             SampleHandshake(HandshakeOf(report));
         if (IsCandidate(report) && _candidates.Count < maxKept)
         {
@@ -173,6 +191,8 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000)
         }
         _serverGaps.Add(h.SynAckAt - h.SynAt);
         _clientGaps.Add(h.AckAt - h.SynAckAt);
+        if (_serverGaps.Count >= maxGapSamples)
+            _countsCommute = true;
     }
 
     /// <summary>

@@ -40,6 +40,25 @@ internal sealed class ListenerSummary(IpEndpoint server)
         }
     }
 
+    /// <summary>Adds the counts of another summary of the same listener (a shard's tally).</summary>
+    public void Absorb(ListenerSummary other)
+    {
+        Connections += other.Connections;
+        for (int i = 0; i < _byFate.Length; i++)
+            _byFate[i] += other._byFate[i];
+        HalfEstablished += other.HalfEstablished;
+        RequestSocketKind += other.RequestSocketKind;
+        SyncookieKind += other.SyncookieKind;
+        CompletedByDataWithoutResend += other.CompletedByDataWithoutResend;
+        LateFirstResend += other.LateFirstResend;
+        Certain += other.Certain;
+        Likely += other.Likely;
+        if (other.FirstHalfEstablishedAtMicroseconds is { } first)
+            FirstHalfEstablishedAtMicroseconds = Math.Min(FirstHalfEstablishedAtMicroseconds ?? first, first);
+        if (other.LastHalfEstablishedAtMicroseconds is { } last)
+            LastHalfEstablishedAtMicroseconds = Math.Max(LastHalfEstablishedAtMicroseconds ?? last, last);
+    }
+
     public void Add(ConnectionReport report)
     {
         Connections++;

@@ -33,6 +33,7 @@ internal sealed partial class PacketParser
         while (count < packets.Length && length - position >= 16)
         {
             ref byte header = ref Unsafe.Add(ref start, position);
+            Prefetch(ref Unsafe.Add(ref header, PrefetchDistance));
             uint captured = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref header, 8));
             if (captured > (uint)limit || captured > (uint)(length - position - 16) || captured < EthernetHeader + 40)
                 break;
@@ -97,6 +98,24 @@ internal sealed partial class PacketParser
             }
         }
         return count;
+    }
+
+    /// <summary>
+    /// How far ahead of the record being parsed its successors are fetched (bytes): the CPU's own prefetcher stops at
+    /// each 4 KiB page, and a capture's pages come from the page cache, not from any cache.
+    /// </summary>
+    private const int PrefetchDistance = 1024;
+
+    /// <summary>Asks the CPU to fetch two cache lines (a record is 60 to 200 bytes); only a hint, which never faults, past the buffer too.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(ref byte at)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            byte* p = (byte*)Unsafe.AsPointer(ref at);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 64);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

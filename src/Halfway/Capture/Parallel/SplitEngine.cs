@@ -44,7 +44,8 @@ internal sealed class SplitEngine
     /// <summary>
     /// Once both threads are done and everything they finished is merged: the flows still open in either shard are
     /// finished in the order they started, as one engine's <see cref="AnalysisEngine.Finish"/> would, and the twin's
-    /// counts are added to the caller's engine. Both shards saw every packet: their clocks agree.
+    /// counts are added to the caller's engine, and what each shard counted itself to the sink. Both shards saw every
+    /// packet: their clocks agree.
     /// </summary>
     /// <param name="twinsOpen">
     /// The twin's open flows when its thread has already finished them (<see cref="AnalysisEngine.FinishOpenFlowsPlaced"/>),
@@ -92,5 +93,7 @@ internal sealed class SplitEngine
             }
         }
         mine.AddCountsOf(theirs);
+        mine.HandTallyToSink();
+        theirs.HandTallyToSink();
     }
 }

@@ -2,6 +2,7 @@ using CsCheck;
 using Halfway.Analysis;
 using Halfway.Capture;
 using Halfway.Capture.Parallel;
+using Halfway.Tests.Analysis;
 
 namespace Halfway.Tests.Capture.Parallel;
 
@@ -79,6 +80,45 @@ public sealed class SplitAnalysisTests
         Assert.Equal(single, split);
         foreach (var expected in new[] { "report", "count", " accepted ", " accepted-late ", " reset-on-data ", " refused ", " syn-dropped ", " handshake-incomplete ", " unknown " })
             Assert.True(single.Any(c => c.Contains(expected)), expected);
+    }
+
+    [Fact]
+    public void Counts_a_shard_adds_up_itself_once_the_handshake_samples_are_complete_give_the_same_report()
+    {
+        // Two listeners, the second with only plainly accepted connections; a sample bound of 300 handshakes, reached
+        // early, after which the shards add up their plain connections themselves.
+        var packets = BusyTraffic.Packets(6000);
+        for (int i = 0; i < 3000; i++)
+        {
+            double t = i * 0.0008 + 0.0002;
+            packets.AddRange(new Conversation($"10.9.{i / 250}.{i % 250 + 1}:{20000 + i}", "10.0.0.9:443", clientIsn: (uint)(3000 + i), serverIsn: (uint)(70_000 + i))
+                .Syn(t).SynAck(t + 0.0001).Ack(t + 0.01).Data(t + 0.011, 100).ServerAck(t + 0.012).ClientFin(t + 0.02).ServerFin(t + 0.021).Ack(t + 0.03).Packets);
+        }
+        var bytes = BusyTraffic.Capture(packets.OrderBy(p => p.Microseconds));
+
+        string Describe(bool split)
+        {
+            var report = new ExplainReport(maxGapSamples: 300);
+            var engine = new AnalysisEngine(new AnalysisContext(), report);
+            using (var reader = new CaptureReader(new MemoryStream(bytes), "busy.pcap"))
+            {
+                if (split)
+                    FeedSplit([() => new CaptureReader(new MemoryStream(bytes), "busy.pcap")], engine);
+                else
+                    CaptureAnalysis.Feed(reader, engine);
+            }
+            engine.Finish();
+            Assert.Equal(split, report.TalliesAdded > 0);
+            var listeners = report.Listeners.Select(l =>
+                $"{l.Server} {l.Connections} {l.HalfEstablished} {l.RequestSocketKind} {l.SyncookieKind} {l.Certain} {l.Likely} {l.CompletedByDataWithoutResend} {l.LateFirstResend} " +
+                $"{l.FirstHalfEstablishedAtMicroseconds} {l.LastHalfEstablishedAtMicroseconds} {string.Join(",", l.ByFate)}");
+            return string.Join("\n", [$"{report.Connections} {report.HalfEstablished} {report.NotKept} {report.HandshakesUsed} {report.HandshakesLeftOut} {report.VantagePoint()}",
+                .. listeners, .. report.Kept.Select(r => $"{r.Client} {r.FateName} {r.Kind}")]);
+        }
+
+        string single = Describe(split: false);
+        Assert.Contains("10.0.0.9:443 3000 0", single);
+        Assert.Equal(single, Describe(split: true));
     }
 
     [Fact]
