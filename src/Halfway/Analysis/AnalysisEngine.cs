@@ -552,7 +552,7 @@ internal sealed partial class AnalysisEngine
     {
         if (_context.ServerSideObserved || _context.ConnectionLifetimesKnown || flow.Notes is not null)
             return false;
-        var decision = Classify(flow, at, out var summary);
+        Classify(flow, at, keepEvidence: false, out var summary);
         if (_sink.WantsReport(summary))
             return false; // reported with everything that follows, at a sweep
         _flows.RemoveAt(slot, flow);
@@ -563,10 +563,10 @@ internal sealed partial class AnalysisEngine
         return true;
     }
 
-    private ConnectionClassifier.Decision Classify(Flow flow, long end, out ConnectionSummary summary)
+    private ConnectionClassifier.Decision Classify(Flow flow, long end, bool keepEvidence, out ConnectionSummary summary)
     {
         var classifier = _classifier;
-        classifier.Reset();
+        classifier.Reset(keepEvidence);
         foreach (ref readonly var e in flow.Events)
             classifier.Apply(e);
         var decision = classifier.Decide(end, _context.ServerSideObserved);
@@ -578,9 +578,15 @@ internal sealed partial class AnalysisEngine
     /// <param name="direct">Straight to the sink, also with the caller's time (when the caller gives the order).</param>
     private void Report(Flow flow, long end, bool direct = false)
     {
-        var decision = Classify(flow, end, out var summary);
-        bool wanted = _sink.WantsReport(summary);
-        var report = wanted ? new ConnectionReport(flow, _classifier.Finish(decision, end)) : null;
+        // Most connections are only counted: their events are applied without copying the evidence, and again with it
+        // for the few whose report is wanted.
+        var decision = Classify(flow, end, keepEvidence: false, out var summary);
+        ConnectionReport? report = null;
+        if (_sink.WantsReport(summary))
+        {
+            decision = Classify(flow, end, keepEvidence: true, out summary);
+            report = new ConnectionReport(flow, _classifier.Finish(decision, end));
+        }
         Deliver(flow, report, summary, direct);
     }
 

@@ -62,11 +62,16 @@ internal sealed class ConnectionClassifier
     }
 
     /// <summary>Forgets the previous connection: the engine reuses one classifier instead of allocating one per connection.</summary>
-    public void Reset()
+    /// <param name="keepEvidence">False when only the decision and the summary are wanted (<see cref="Decide"/>,
+    /// <see cref="Handshake"/>): the events are then not copied into the evidence, and <see cref="Finish"/> must not follow.</param>
+    public void Reset(bool keepEvidence = true)
     {
         _s = default;
         _evidence.Clear();
+        _keepEvidence = keepEvidence;
     }
+
+    private bool _keepEvidence = true;
 
     public void Apply(in ConnectionEvent e)
     {
@@ -258,6 +263,8 @@ internal sealed class ConnectionClassifier
 
     private void Keep(in ConnectionEvent e)
     {
+        if (!_keepEvidence)
+            return;
         if (_evidence.Count < MaxEvidence)
             _evidence.Add(e);
         else
@@ -277,6 +284,8 @@ internal sealed class ConnectionClassifier
     /// <summary>The verdict for a <paramref name="decision"/> just made by <see cref="Decide"/> (its reason text is not built twice).</summary>
     public Verdict Finish(in Decision decision, long endMicroseconds)
     {
+        if (!_keepEvidence)
+            throw new InvalidOperationException("the events were applied without keeping the evidence");
         long? silence = null;
         if (EndsInSilence(decision, endMicroseconds))
         {

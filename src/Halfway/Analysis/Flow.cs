@@ -81,7 +81,8 @@ internal sealed class Flow
         Duplicates = 0;
         Closed = false;
         Notes = null;
-        _eventCount = _eventsDropped = _eventCountAtCompletion = 0;
+        _eventCount = _eventsDropped = 0;
+        _eventLimit = MaxEvents;
         _hasClientIsn = _hasServerIsn = _serverComplete = _clientFin = _serverFin = _connected = false;
         _clientIsn = _serverIsn = _clientNext = _serverAcked = _serverFinEnd = 0;
         _clientFinAcked = _serverFinAcked = false;
@@ -296,7 +297,7 @@ internal sealed class Flow
         if (!_serverComplete || SequenceAfter(s.Acknowledgment, _serverAcked))
             _serverAcked = s.Acknowledgment;
         if (!_serverComplete)
-            _eventCountAtCompletion = _eventCount + 1;
+            _eventLimit = Math.Min(MaxEvents, _eventCount + 1 + MaxEventsAfterCompletion);
         _serverComplete = true;
         if ((flags & TcpFlags.Fin) != 0 && !_serverFin)
         {
@@ -312,9 +313,24 @@ internal sealed class Flow
 
     public void AddNote(long at, TimelineColumn column, string text) => (Notes ??= []).Add((at, column, text));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(ConnectionEventKind kind, long at, long value = 0)
     {
-        int cap = _serverComplete ? Math.Min(MaxEvents, _eventCountAtCompletion + MaxEventsAfterCompletion) : MaxEvents;
+        int count = _eventCount;
+        if (count < _eventLimit && count < _eventsCapacity)
+        {
+            _events[_eventsStart + count] = new ConnectionEvent(kind, at, value);
+            _eventCount = count + 1;
+            return;
+        }
+        AddPastRoom(kind, at, value);
+    }
+
+    /// <summary><see cref="Add"/> when the events fill their segment or reached the limit.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddPastRoom(ConnectionEventKind kind, long at, long value)
+    {
+        int cap = _eventLimit;
         // The end of a connection decides its fate as much as its start: these events get a few reserved slots past the
         // cap, so that one of them (an accept, say) is not overwritten by the next (the socket leaving the table).
         bool decisive = ((DecisiveKinds >> (int)kind) & 1) != 0;
@@ -360,7 +376,8 @@ internal sealed class Flow
         | 1UL << (int)ConnectionEventKind.ServerSynAckResent | 1UL << (int)ConnectionEventKind.ServerAccepted
         | 1UL << (int)ConnectionEventKind.ServerSocketGone | 1UL << (int)ConnectionEventKind.CallReset;
 
-    private int _eventCountAtCompletion;
+    /// <summary>How many events are kept: <see cref="MaxEvents"/>, and once the server completed the connection a few more than it had then.</summary>
+    private int _eventLimit = MaxEvents;
 
     private static bool SequenceAfter(uint a, uint b) => (int)(a - b) > 0;
 }

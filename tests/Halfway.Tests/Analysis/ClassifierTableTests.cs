@@ -70,6 +70,14 @@ public sealed class ClassifierTableTests
         if (events.Contains(":A", StringComparison.Ordinal))
             Assert.True(verdict.Evidence.Any(e => e.Kind == K.ClientHandshakeAck), $"{name}: the handshake's ACK is missing from the evidence");
         Assert.True(verdict.Evidence.Zip(verdict.Evidence.Skip(1)).All(p => p.First.AtMicroseconds <= p.Second.AtMicroseconds), $"{name}: evidence out of order");
+
+        // Without the evidence (what the engine does first for every connection): the same decision, and no verdict.
+        classifier.Reset(keepEvidence: false);
+        foreach (var e in Parse(events))
+            classifier.Apply(e);
+        var decision = classifier.Decide((long)(endSeconds * 1_000_000), serverSide);
+        Assert.Equal((verdict.Fate, verdict.HalfEstablished, verdict.Kind, verdict.Reason), (decision.Fate, decision.HalfEstablished, decision.Kind, decision.Reason));
+        Assert.Throws<InvalidOperationException>(() => classifier.Finish(decision, (long)(endSeconds * 1_000_000)));
     }
 
     internal static IEnumerable<ConnectionEvent> Parse(string events)
