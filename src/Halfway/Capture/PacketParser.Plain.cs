@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Halfway.Analysis;
-using Halfway.Capture.Parallel;
 using Halfway.Wire;
 
 namespace Halfway.Capture;
@@ -65,17 +64,16 @@ internal sealed partial class PacketParser
             var source = new IpEndpoint(0, 0xffffUL << 32 | BigEndian32(ref Unsafe.Add(ref ip, 12)), BigEndian16(ref segment), false);
             var destination = new IpEndpoint(0, 0xffffUL << 32 | BigEndian32(ref Unsafe.Add(ref ip, 16)), BigEndian16(ref Unsafe.Add(ref segment, 2)), false);
             ref var packet = ref packets[count];
-            uint hash = FlowHash.Of(source, destination);
-            if (filter is not null || SegmentsOfShard is not { } twin || ShardPlanner.IsTwins(hash) == twin)
+            // Every packet whole, also those of the other shard of a split analysis, which only need their time and
+            // hash: parsing them costs less than the branch that would skip them, mispredicted every other packet.
+            packet.Segment = new TcpSegment(source, destination, BigEndian32(ref Unsafe.Add(ref segment, 4)), BigEndian32(ref Unsafe.Add(ref segment, 8)),
+                (TcpFlags)Unsafe.Add(ref segment, 13), BigEndian16(ref Unsafe.Add(ref segment, 14)), total - ipHeader - dataOffset);
+            if (filter is not null && !filter.Matches(packet.Segment))
             {
-                packet.Segment = new TcpSegment(source, destination, BigEndian32(ref Unsafe.Add(ref segment, 4)), BigEndian32(ref Unsafe.Add(ref segment, 8)),
-                    (TcpFlags)Unsafe.Add(ref segment, 13), BigEndian16(ref Unsafe.Add(ref segment, 14)), total - ipHeader - dataOffset);
-                if (filter is not null && !filter.Matches(packet.Segment))
-                {
-                    filtered++;
-                    continue;
-                }
+                filtered++;
+                continue;
             }
+            uint hash = FlowHash.Of(source, destination);
             uint seconds = Unsafe.ReadUnaligned<uint>(ref header), fraction = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref header, 4));
             long at = (seconds * 1_000_000_000L + fraction * tick) / 1000;
             if (first == long.MinValue)

@@ -10,13 +10,6 @@ internal sealed partial class PacketParser(CaptureReader reader, CaptureFilter? 
     private long _frames, _tcp, _filtered, _notTcp, _cutShort, _lengthLies;
     private long? _first, _last;
 
-    /// <summary>
-    /// For one shard of a split analysis (<see cref="ShardPlanner"/>; true: the twin's): the fast path fills in the
-    /// segment of that shard's packets only, and of the others only the time and hash the shard's plan needs. Null:
-    /// every packet whole. Packets a filter must see are always whole.
-    /// </summary>
-    public bool? SegmentsOfShard { get; init; }
-
     /// <summary>Fills the batch with the next packets; false when the reader has no more (the batch is then empty).</summary>
     public bool Fill(PacketBatch batch, CancellationToken token)
     {

@@ -59,7 +59,7 @@ internal static class SplitFeed
             foreach (var open in opens)
             {
                 using var reader = open();
-                var parser = new PacketParser(reader, filter) { SegmentsOfShard = false };
+                var parser = new PacketParser(reader, filter);
                 while (parser.Fill(batch, token))
                 {
                     own.Add(batch.Packets.AsSpan(0, batch.Count));

@@ -70,7 +70,7 @@ internal sealed class TwinFeed : IDisposable
             foreach (var open in _opens)
             {
                 using var reader = open();
-                var parser = new PacketParser(reader, _filter) { SegmentsOfShard = true };
+                var parser = new PacketParser(reader, _filter);
                 while (parser.Fill(batch, _token))
                 {
                     twin.Add(batch.Packets.AsSpan(0, batch.Count));
