@@ -206,14 +206,17 @@ internal static class ExplainJsonWriter
     {
         long origin = c.FirstSeenAtMicroseconds;
         json.WriteStartObject();
-        json.WriteString(ClientName, c.Client.ToString());
-        json.WriteString(ServerName, c.Server.ToString());
-        json.WriteString(FateName, c.FateName);
+        WriteEndpoint(json, ClientName, c.Client);
+        WriteEndpoint(json, ServerName, c.Server);
+        json.WriteString(FateName, FateTexts[(int)c.Fate]);
         json.WriteBoolean(HalfEstablishedName, c.HalfEstablished);
-        if (c.Kind is null) json.WriteNull(KindName); else json.WriteString(KindName, c.Kind);
+        if (c.Kind is null) json.WriteNull(KindName);
+        else if (c.Kind == ConnectionClassifier.RequestSocketKind) json.WriteString(KindName, RequestSocketText);
+        else if (c.Kind == ConnectionClassifier.SyncookieKind) json.WriteString(KindName, SyncookieText);
+        else json.WriteString(KindName, c.Kind);
         if (c.Confidence is { } confidence)
         {
-            json.WriteString(ConfidenceName, confidence.Name);
+            json.WriteString(ConfidenceName, confidence.Certain ? CertainText : LikelyText);
             json.WriteString(ConfidenceReasonName, confidence.Reason);
         }
         json.WriteString(ReasonName, c.Reason);
@@ -246,6 +249,13 @@ internal static class ExplainJsonWriter
 
     private static void WriteRow(Utf8JsonWriter json, long t, TimelineColumn column, string text)
     {
+        WriteRowStart(json, t, column);
+        json.WriteStringValue(text);
+        json.WriteEndArray();
+    }
+
+    private static void WriteRowStart(Utf8JsonWriter json, long t, TimelineColumn column)
+    {
         json.WriteStartArray();
         WriteSecondsValue(json, t);
         json.WriteStringValue(column switch
@@ -255,8 +265,75 @@ internal static class ExplainJsonWriter
             TimelineColumn.WireToClient => WireToClientColumn,
             _ => ServerColumn,
         });
-        json.WriteStringValue(text);
+    }
+
+    /// <summary>
+    /// A row for one event, its label as <see cref="EventText.Label"/> words it but not built as a string: the labels
+    /// that never change are encoded once, and a segment's size is formatted straight into the output.
+    /// </summary>
+    private static void WriteEventRow(Utf8JsonWriter json, long t, in ConnectionEvent e)
+    {
+        WriteRowStart(json, t, EventText.Column(e.Kind));
+        if (DataLength(e) is { } length && length >= 0)
+        {
+            Span<byte> text = stackalloc byte[40];
+            "data "u8.CopyTo(text);
+            System.Buffers.Text.Utf8Formatter.TryFormat(length, text[5..], out int digits);
+            int n = 5 + digits;
+            var tail = e.Kind == ConnectionEventKind.ClientRetransmission ? " B (again)"u8 : " B"u8;
+            tail.CopyTo(text[n..]);
+            json.WriteStringValue(text[..(n + tail.Length)]);
+        }
+        else if (FixedLabels[(int)e.Kind] is { } fixedLabel)
+            json.WriteStringValue(fixedLabel);
+        else
+            json.WriteStringValue(EventText.Label(e));
         json.WriteEndArray();
+    }
+
+    /// <summary>The payload length a label shows as "data N B", or null when the label is another.</summary>
+    private static long? DataLength(in ConnectionEvent e)
+    {
+        switch (e.Kind)
+        {
+            case ConnectionEventKind.ClientData:
+                return e.Value;
+            case ConnectionEventKind.ClientRetransmission when e.Value > 0:
+                return e.Value;
+            case ConnectionEventKind.ServerCompleteSocket:
+                var flags = (Wire.TcpFlags)(e.Value >> 32);
+                int length = (int)(e.Value & 0xffffffff);
+                return (flags & (Wire.TcpFlags.Rst | Wire.TcpFlags.Fin)) == 0 && length > 0 ? length : null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The labels of the kinds whose label depends on nothing but the kind, encoded once (null for the others).</summary>
+    private static readonly JsonEncodedText?[] FixedLabels = BuildFixedLabels();
+
+    private static JsonEncodedText?[] BuildFixedLabels()
+    {
+        var kinds = Enum.GetValues<ConnectionEventKind>();
+        var labels = new JsonEncodedText?[kinds.Max(k => (int)k) + 1];
+        foreach (var kind in kinds)
+        {
+            if (kind is ConnectionEventKind.ClientData or ConnectionEventKind.ClientRetransmission or ConnectionEventKind.ServerCompleteSocket
+                or ConnectionEventKind.ServerBareRst or ConnectionEventKind.Silence)
+                continue;
+            labels[(int)kind] = JsonEncodedText.Encode(EventText.Label(new ConnectionEvent(kind, 0)), Options.Encoder);
+        }
+        return labels;
+    }
+
+    /// <summary>An endpoint as its text ("10.0.0.1:8080"); an IPv4 one formatted straight into the output.</summary>
+    private static void WriteEndpoint(Utf8JsonWriter json, JsonEncodedText name, in Wire.IpEndpoint endpoint)
+    {
+        Span<byte> text = stackalloc byte[24];
+        if (endpoint.TryFormatV4(text, out int written))
+            json.WriteString(name, text[..written]);
+        else
+            json.WriteString(name, endpoint.ToString());
     }
 
     /// <summary>
@@ -291,7 +368,7 @@ internal static class ExplainJsonWriter
                 rows[found++] = row;
                 next++;
             }
-            WriteRow(json, e.AtMicroseconds - origin, EventText.Column(e.Kind), EventText.Label(e));
+            WriteEventRow(json, e.AtMicroseconds - origin, e);
             row++;
         }
         json.WriteEndArray();
@@ -345,7 +422,12 @@ internal static class ExplainJsonWriter
         ClientRetransmissionsName = JsonEncodedText.Encode("client_retransmissions"), DuplicatesIgnoredName = JsonEncodedText.Encode("duplicates_ignored"),
         SilentAtEndName = JsonEncodedText.Encode("silent_at_end"), TimelineName = JsonEncodedText.Encode("timeline"), EvidenceName = JsonEncodedText.Encode("evidence"),
         ClientColumn = JsonEncodedText.Encode(TimelineReport.Client), WireToServerColumn = JsonEncodedText.Encode(TimelineReport.WireToServer),
-        WireToClientColumn = JsonEncodedText.Encode(TimelineReport.WireToClient), ServerColumn = JsonEncodedText.Encode(TimelineReport.Server);
+        WireToClientColumn = JsonEncodedText.Encode(TimelineReport.WireToClient), ServerColumn = JsonEncodedText.Encode(TimelineReport.Server),
+        RequestSocketText = JsonEncodedText.Encode(ConnectionClassifier.RequestSocketKind, Options.Encoder),
+        SyncookieText = JsonEncodedText.Encode(ConnectionClassifier.SyncookieKind, Options.Encoder),
+        CertainText = JsonEncodedText.Encode("certain", Options.Encoder), LikelyText = JsonEncodedText.Encode("likely", Options.Encoder);
+
+    private static readonly JsonEncodedText[] FateTexts = [.. Enum.GetValues<Fate>().OrderBy(f => (int)f).Select(f => JsonEncodedText.Encode(FateNames.Name(f), Options.Encoder))];
 
     /// <summary>Microseconds as exact decimal seconds ("1.017188", never "1.4E-05").</summary>
     private static void WriteSeconds(Utf8JsonWriter json, JsonEncodedText name, long micros)

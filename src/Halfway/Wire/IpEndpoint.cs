@@ -60,5 +60,24 @@ internal readonly record struct IpEndpoint
         isV6 = IsV6;
     }
 
+    /// <summary>An IPv4 endpoint as <see cref="ToString"/> words it ("10.0.0.1:8080"), in ASCII; false for IPv6 (or a span too short: 21 bytes do).</summary>
+    public bool TryFormatV4(Span<byte> utf8, out int written)
+    {
+        written = 0;
+        if (IsV6 || utf8.Length < 21)
+            return false;
+        uint address = (uint)AddressLow;
+        int n = 0;
+        for (int shift = 24; shift >= 0; shift -= 8)
+        {
+            System.Buffers.Text.Utf8Formatter.TryFormat((byte)(address >> shift), utf8[n..], out int digits);
+            n += digits;
+            utf8[n++] = shift == 0 ? (byte)':' : (byte)'.';
+        }
+        System.Buffers.Text.Utf8Formatter.TryFormat(Port, utf8[n..], out int portDigits);
+        written = n + portDigits;
+        return true;
+    }
+
     public override string ToString() => IsV6 ? $"[{ToIPAddress()}]:{Port}" : $"{ToIPAddress()}:{Port}";
 }
