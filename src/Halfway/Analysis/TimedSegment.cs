@@ -5,10 +5,12 @@ namespace Halfway.Analysis;
 /// Fields, not a record: a capture's parser writes the segment straight into its place in the batch. Parsed into a
 /// local first and then copied, the copy read the segment's freshly written fields with wider loads than they were
 /// stored with, and waited for those stores every time (a store-forwarding stall: most of the parsing thread's time).
+/// The time and the hash come first, side by side: a split analysis's planner reads only those of every packet, one
+/// cache line a packet instead of two.
 /// </remarks>
 internal struct TimedSegment
 {
     public long At;
-    public Wire.TcpSegment Segment;
     public uint Hash;
+    public Wire.TcpSegment Segment;
 }
