@@ -566,13 +566,19 @@ internal sealed partial class AnalysisEngine
     private ConnectionClassifier.Decision Classify(Flow flow, long end, bool keepEvidence, out ConnectionSummary summary)
     {
         var classifier = _classifier;
-        classifier.Reset(keepEvidence);
-        foreach (ref readonly var e in flow.Events)
-            classifier.Apply(e);
+        ApplyEvents(flow, keepEvidence);
         var decision = classifier.Decide(end, _context.ServerSideObserved);
         summary = new ConnectionSummary(flow.Client, flow.Server, decision.Fate, decision.HalfEstablished, decision.Kind,
             classifier.Handshake(), classifier.DataResendsBeforeServerAck);
         return decision;
+    }
+
+    private void ApplyEvents(Flow flow, bool keepEvidence)
+    {
+        var classifier = _classifier;
+        classifier.Reset(keepEvidence);
+        foreach (ref readonly var e in flow.Events)
+            classifier.Apply(e);
     }
 
     /// <param name="direct">Straight to the sink, also with the caller's time (when the caller gives the order).</param>
@@ -584,7 +590,7 @@ internal sealed partial class AnalysisEngine
         ConnectionReport? report = null;
         if (_sink.WantsReport(summary))
         {
-            decision = Classify(flow, end, keepEvidence: true, out summary);
+            ApplyEvents(flow, keepEvidence: true); // the same state again, now with the evidence; the decision stands
             report = new ConnectionReport(flow, _classifier.Finish(decision, end));
         }
         Deliver(flow, report, summary, direct);

@@ -70,6 +70,9 @@ internal sealed class TombstoneSet
             return;
         _previous.Clear();
         (_previous, _current) = (_current, _previous);
+        // The new current generation will hold at least as many as the one before it: grown to that size at once, not
+        // by doubling from its first size (each step fresh memory and a rehash).
+        _current.Reserve(_previous.Capacity);
     }
 
     /// <summary>One generation: an open-addressing table of fingerprints and times, never shrunk (it is reused).</summary>
@@ -127,6 +130,29 @@ internal sealed class TombstoneSet
             Newest = Math.Max(Newest, closedAt);
         }
 
+        public int Capacity => _entries.Length;
+
+        /// <summary>Makes room for <paramref name="capacity"/> slots; only while empty.</summary>
+        public void Reserve(int capacity)
+        {
+            if (Count > 0 || capacity <= _entries.Length)
+                return;
+            _entries = NewEntries(capacity);
+            _mask = capacity - 1;
+        }
+
+        /// <summary>
+        /// Empty slots, written whole at once: fresh memory first read by lookups is mapped to the kernel's zero page,
+        /// and each first write after that is a second fault (see FlowTable.Grow). Not zeroed by the runtime first: the
+        /// clear does it.
+        /// </summary>
+        private static Entry[] NewEntries(int capacity)
+        {
+            var entries = GC.AllocateUninitializedArray<Entry>(capacity);
+            entries.AsSpan().Clear();
+            return entries;
+        }
+
         public void Clear()
         {
             if (Count > 0)
@@ -138,8 +164,7 @@ internal sealed class TombstoneSet
         private void Grow()
         {
             var old = _entries;
-            _entries = new Entry[old.Length * 2];
-            _entries.AsSpan().Clear(); // written whole at once: see FlowTable.Grow
+            _entries = NewEntries(old.Length * 2);
             _mask = _entries.Length - 1;
             foreach (var e in old)
             {
