@@ -10,7 +10,8 @@ internal static class ExplainJsonWriter
     public const int SchemaVersion = 3;
 
     private const int FlushAtBytes = 64 * 1024;
-    private static readonly JsonWriterOptions Options = new() { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // Without the writer's structure checks: what is written where is fixed by this file, and the tests parse its output.
+    private static readonly JsonWriterOptions Options = new() { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
     public static void Write(Stream stream, ExplainInput input, ExplainReport report, AnalysisContext context)
     {
@@ -397,17 +398,26 @@ internal static class ExplainJsonWriter
         }
         else
             value = (ulong)micros;
-        ulong whole = value / 1_000_000, fraction = value % 1_000_000;
+        ulong whole = value / 1_000_000;
+        uint fraction = (uint)(value - whole * 1_000_000);
         System.Buffers.Text.Utf8Formatter.TryFormat(whole, text[n..], out int written);
         n += written;
         if (fraction != 0)
         {
-            text[n++] = (byte)'.';
-            for (ulong unit = 100_000; fraction != 0; unit /= 10)
+            // Six digits, divided by constants (a variable divisor per digit was most of the formatting), trailing zeros left out.
+            int digits = 6;
+            while (fraction % 10 == 0)
             {
-                text[n++] = (byte)('0' + fraction / unit);
-                fraction %= unit;
+                fraction /= 10;
+                digits--;
             }
+            text[n] = (byte)'.';
+            for (int i = digits; i > 0; i--)
+            {
+                text[n + i] = (byte)('0' + fraction % 10);
+                fraction /= 10;
+            }
+            n += digits + 1;
         }
         return n;
     }

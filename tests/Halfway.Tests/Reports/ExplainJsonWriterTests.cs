@@ -15,6 +15,11 @@ public sealed class ExplainJsonWriterTests
     [InlineData(3_000_000L, "3")]
     [InlineData(1_795_470_376_484_977L, "1795470376.484977")]
     [InlineData(-1_500L, "-0.0015")]
+    [InlineData(10L, "0.00001")]
+    [InlineData(100_000L, "0.1")]
+    [InlineData(999_999L, "0.999999")]
+    [InlineData(1_000_010L, "1.00001")]
+    [InlineData(-999_999L, "-0.999999")]
     [InlineData(long.MinValue, "-9223372036854.775808")]
     public void Seconds(long micros, string expected)
     {
