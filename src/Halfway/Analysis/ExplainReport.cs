@@ -27,7 +27,23 @@ internal sealed class ExplainReport(bool keepAll = false, int maxKept = 200_000,
     public long HalfEstablished { get { Settle(); return _halfEstablished; } }
     public long NotKept { get { Settle(); return _notKept; } }
     /// <summary>The connections kept for details, in the order they started (the engine finishes them in another order: a refused one long before an accepted one that started earlier).</summary>
-    public IReadOnlyList<ConnectionReport> Kept { get { Settle(); return _keptInStartOrder ??= [.. _kept.OrderBy(c => c.FirstSeenAtMicroseconds)]; } }
+    public IReadOnlyList<ConnectionReport> Kept { get { Settle(); return _keptInStartOrder ??= InStartOrder(_kept); } }
+
+    /// <summary>
+    /// Sorted by start, those that started together in the order they were kept (a stable sort): the start times and
+    /// positions are sorted, not the reports, whose start time each comparison would have read from memory.
+    /// </summary>
+    private static List<ConnectionReport> InStartOrder(List<ConnectionReport> reports)
+    {
+        var keys = new (long Start, int Index)[reports.Count];
+        for (int i = 0; i < keys.Length; i++)
+            keys[i] = (reports[i].FirstSeenAtMicroseconds, i);
+        Array.Sort(keys);
+        var sorted = new List<ConnectionReport>(keys.Length);
+        foreach (var (_, index) in keys)
+            sorted.Add(reports[index]);
+        return sorted;
+    }
     public IEnumerable<ListenerSummary> Listeners { get { Settle(); return _listeners.Values.OrderByDescending(l => l.HalfEstablished).ThenByDescending(l => l.Connections)
         .ThenBy(l => l.Server.AddressHigh).ThenBy(l => l.Server.AddressLow).ThenBy(l => l.Server.Port); } }
 

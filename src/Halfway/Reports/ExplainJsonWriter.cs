@@ -15,6 +15,11 @@ internal static class ExplainJsonWriter
 
     public static void Write(Stream stream, ExplainInput input, ExplainReport report, AnalysisContext context)
     {
+        // The second half of the connections is written on another thread from the start, while this one writes the
+        // summary and the listeners (their causes take a pass over the connections) and then the first half.
+        var kept = report.Kept;
+        int half = kept.Count >= SplitAtConnections && Environment.ProcessorCount >= 2 ? kept.Count / 2 : kept.Count;
+        using var rest = half < kept.Count ? new SecondHalf(kept, half) : null;
         using var json = new Utf8JsonWriter(stream, Options);
         json.WriteStartObject();
         json.WriteNumber("schema_version", SchemaVersion);
@@ -64,18 +69,13 @@ internal static class ExplainJsonWriter
         json.WriteEndArray();
 
         json.WriteStartArray("connections");
-        var kept = report.Kept;
-        int half = kept.Count >= SplitAtConnections && Environment.ProcessorCount >= 2 ? kept.Count / 2 : kept.Count;
-        using (var rest = half < kept.Count ? new SecondHalf(kept, half) : null)
+        WriteConnections(json, kept, 0, half);
+        if (rest is not null)
         {
-            WriteConnections(json, kept, 0, half);
-            if (rest is not null)
-            {
-                // Written by the other thread as an array of its own: its elements follow this half's after a comma.
-                json.Flush();
-                stream.WriteByte((byte)',');
-                rest.CopyElementsTo(stream);
-            }
+            // Written by the other thread as an array of its own: its elements follow this half's after a comma.
+            json.Flush();
+            stream.WriteByte((byte)',');
+            rest.CopyElementsTo(stream);
         }
         json.WriteEndArray();
         json.WriteNumber("connections_not_listed", report.NotKept);
