@@ -138,9 +138,11 @@ otherwise ReadyToRun, which spends ~0.15 s more in .NET's start-up and JIT). \`h
 example takes ${small_wall} s (best of 5): that is start-up. On a file this big, two threads each parse the whole
 file (the \`--filter 1\` row is reading and parsing alone), from one mapping of it when it is in the page cache (as
 here: no copy through read(2); a file on the disk is read with read(2) by each), and each analyses half the flows
-(the other half's packets give it only their time and hash): one flow-table lookup per packet (slot and flow fetched
-ahead), finishing ~75,000 connections each (evidence is built only for those not plainly accepted), and fresh
-memory's page faults; the calling thread also merges both halves' finished connections and builds the report. The
+(the other half's packets it parses too, for their time and hash only): one flow-table lookup per packet (slot and
+flow fetched ahead), finishing ~75,000 connections each (a plainly accepted one at the ACK of its last FIN, while it
+is in the cache; evidence is built only for those reported), and fresh memory's page faults; the calling thread also
+merges both halves' finished connections (the plain ones only until the handshake samples are taken: then each half
+adds them up itself) and builds the report; `--json` writes its connections on both threads. The
 peak memory includes the mapped capture's pages the threads are reading (up to ~32 MB: pages further behind are let
 go of; they stay in the page cache). Halfway uses both cores where tcpdump uses one: when the other core is busy,
 halfway slows down more than tcpdump does. The 1-million-flow case is dominated by creating and promoting 1 million
