@@ -275,6 +275,13 @@ internal static class ExplainJsonWriter
     private static void WriteEventRow(Utf8JsonWriter json, long t, in ConnectionEvent e)
     {
         WriteRowStart(json, t, EventText.Column(e.Kind));
+        WriteEventLabel(json, e);
+        json.WriteEndArray();
+    }
+
+    /// <summary>The event's label as a JSON string, the words of <see cref="EventText.Label"/> (a test compares the two for every kind).</summary>
+    internal static void WriteEventLabel(Utf8JsonWriter json, in ConnectionEvent e)
+    {
         if (DataLength(e) is { } length && length >= 0)
         {
             Span<byte> text = stackalloc byte[40];
@@ -289,7 +296,6 @@ internal static class ExplainJsonWriter
             json.WriteStringValue(fixedLabel);
         else
             json.WriteStringValue(EventText.Label(e));
-        json.WriteEndArray();
     }
 
     /// <summary>The payload length a label shows as "data N B", or null when the label is another.</summary>

@@ -29,4 +29,30 @@ public sealed class ExplainJsonWriterTests
         if (micros != long.MinValue)
             Assert.Equal((micros / 1_000_000m).ToString(System.Globalization.CultureInfo.InvariantCulture), expected);
     }
+
+    [Fact]
+    public void Timeline_labels_written_in_place_read_as_the_event_texts()
+    {
+        var flagSets = new[] { Halfway.Wire.TcpFlags.Ack, Halfway.Wire.TcpFlags.Ack | Halfway.Wire.TcpFlags.Psh, Halfway.Wire.TcpFlags.Fin | Halfway.Wire.TcpFlags.Ack,
+            Halfway.Wire.TcpFlags.Rst | Halfway.Wire.TcpFlags.Ack };
+        var values = new List<long> { -1, 0, 1, 2, 100, 1460, 2_500_000 };
+        foreach (var flags in flagSets)
+            foreach (long length in new long[] { 0, 1, 500 })
+                values.Add(((long)flags << 32) | length);
+        int checkedLabels = 0;
+        foreach (var kind in Enum.GetValues<Halfway.Analysis.ConnectionEventKind>())
+        {
+            foreach (long value in values)
+            {
+                var e = new Halfway.Analysis.ConnectionEvent(kind, 1_000_000, value);
+                var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+                using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+                    ExplainJsonWriter.WriteEventLabel(json, e);
+                string written = System.Text.Json.JsonSerializer.Deserialize<string>(buffer.WrittenSpan)!;
+                Assert.True(Halfway.Analysis.EventText.Label(e) == written, $"{kind} {value}: expected {Halfway.Analysis.EventText.Label(e)} vs actual {written}");
+                checkedLabels++;
+            }
+        }
+        Assert.True(checkedLabels > 100);
+    }
 }
